@@ -1,0 +1,31 @@
+// ESLint flat config: recommended JavaScript rules everywhere, type-aware
+// TypeScript rules for .ts files, and browser globals for the static frontend.
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/', '**/dist/', '.data/', 'test-results/', 'playwright-report/'] },
+  js.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    extends: [tseslint.configs.strictTypeChecked],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      // Express handlers and route callbacks are often async; Express 5 awaits them.
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['apps/web/**/*.js'],
+    languageOptions: { globals: globals.browser },
+  },
+  {
+    files: ['*.js', 'scripts/**/*.js'],
+    languageOptions: { globals: globals.node },
+  },
+);

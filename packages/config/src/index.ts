@@ -1,0 +1,117 @@
+// The one place that reads process.env. Everything else receives a typed Config.
+// A bad environment stops the process at start with every problem listed at once.
+import { z } from 'zod';
+
+export const appEnvs = ['local', 'staging', 'production'] as const;
+export type AppEnv = (typeof appEnvs)[number];
+
+// Values that appear in docs and examples. A real deployment must never run with them.
+const exampleSecrets = new Set([
+  'change-me',
+  'changeme',
+  'secret',
+  'keyboard cat',
+  'local-development-secret-not-for-production',
+  'replace-with-the-output-of-openssl-rand-base64-48',
+]);
+
+const LOCAL_SESSION_SECRET = 'local-development-secret-not-for-production';
+
+const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
+const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+
+const envSchema = z.object({
+  APP_ENV: z.enum(appEnvs).default('local'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  SESSION_SECRET: optionalString,
+  TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
+  AUTH_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+  WEB_ROOT: optionalString,
+  DATA_DIR: z.string().default('.data'),
+});
+
+// Checks that depend on APP_ENV. They read the raw values so that they run
+// even when another variable failed to parse: the operator sees every problem at once.
+function deploymentProblems(env: NodeJS.ProcessEnv): string[] {
+  const appEnv = env.APP_ENV ?? 'local';
+  if (appEnv === 'local' || !appEnvs.includes(appEnv as AppEnv)) return [];
+  const problems: string[] = [];
+  if (!env.DATABASE_URL) {
+    problems.push(
+      `DATABASE_URL: required when APP_ENV=${appEnv} (the embedded database is for local development only)`,
+    );
+  }
+  const secret = env.SESSION_SECRET ?? '';
+  if (secret.length < 32 || exampleSecrets.has(secret)) {
+    problems.push(
+      `SESSION_SECRET: must be a random value of at least 32 characters when APP_ENV=${appEnv} (try: openssl rand -base64 48)`,
+    );
+  }
+  return problems;
+}
+
+/** The variables the schema knows, in order. A test checks .env.example lists exactly these. */
+export const envVariableNames = Object.keys(envSchema.shape);
+
+export interface Config {
+  appEnv: AppEnv;
+  isLocal: boolean;
+  port: number;
+  logLevel: string;
+  /** Unset only in local, where `pnpm dev` starts an embedded database instead. */
+  databaseUrl: string | undefined;
+  databasePoolMax: number;
+  sessionSecret: string;
+  /** Express `trust proxy` value: a hop count, or a list of trusted proxy addresses. */
+  trustProxy: number | string;
+  authRateLimit: number;
+  webRoot: string | undefined;
+  dataDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Turns an environment (process.env by default) into a Config, or throws a ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = envSchema.safeParse(env);
+  const problems = [
+    ...(result.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) ?? []),
+    ...deploymentProblems(env),
+  ];
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
+  const e = result.data;
+  return {
+    appEnv: e.APP_ENV,
+    isLocal: e.APP_ENV === 'local',
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    sessionSecret: e.SESSION_SECRET ?? LOCAL_SESSION_SECRET,
+    trustProxy: /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
+    authRateLimit: e.AUTH_RATE_LIMIT,
+    webRoot: e.WEB_ROOT,
+    dataDir: e.DATA_DIR,
+  };
+}
+
+/** For entry files: load the config, or print the problems and exit with status 1. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

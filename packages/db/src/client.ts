@@ -1,0 +1,16 @@
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import * as schema from './schema';
+
+export type Database = NodePgDatabase<typeof schema>;
+
+export interface DatabaseConnection {
+  pool: pg.Pool;
+  db: Database;
+}
+
+/** One pool per process; drizzle runs its queries through it. */
+export function connectDatabase(url: string, { max = 10 }: { max?: number } = {}): DatabaseConnection {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
+  return { pool, db: drizzle(pool, { schema }) };
+}
