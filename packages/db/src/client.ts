@@ -9,8 +9,18 @@ export interface DatabaseConnection {
   db: Database;
 }
 
+/** The one row an INSERT ... RETURNING of a single row gives back. */
+export function singleRow<T>(rows: T[]): T {
+  const [row] = rows;
+  if (row === undefined) throw new Error('Expected one row, got none.');
+  return row;
+}
+
 /** One pool per process; drizzle runs its queries through it. */
-export function connectDatabase(url: string, { max = 10 }: { max?: number } = {}): DatabaseConnection {
+export function connectDatabase(
+  url: string,
+  { max = 10 }: { max?: number } = {},
+): DatabaseConnection {
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
   return { pool, db: drizzle(pool, { schema }) };
 }

@@ -1,7 +1,16 @@
 // The database tables. `pnpm db:generate` turns changes here into a new SQL
 // migration under migrations/, which is committed and applied by `pnpm db:migrate`.
 import { sql } from 'drizzle-orm';
-import { index, json, pgTable, text, timestamp, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import {
+  index,
+  json,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  varchar,
+} from 'drizzle-orm/pg-core';
 
 export const users = pgTable(
   'users',

@@ -19,7 +19,10 @@ export async function createTestDatabase(baseUrl: string | undefined): Promise<T
   } finally {
     await pool.end();
   }
-  return { url: database.url, drop: 'drop' in database ? database.drop : database.stop };
+  return {
+    url: database.url,
+    drop: () => ('drop' in database ? database.drop() : database.stop()),
+  };
 }
 
 async function createOnServer(baseUrl: string): Promise<TestDatabase> {

@@ -1,0 +1,58 @@
+// Builds the Express app from explicit dependencies. Nothing here reads the environment
+// or opens connections, so tests can build as many apps as they like against real services.
+import express, { type RequestHandler } from 'express';
+import type session from 'express-session';
+import type { Logger } from 'pino';
+import type { Config } from '@shipshape/config';
+import type { Database } from '@shipshape/db';
+import { createPassport } from './auth/passport';
+import { authRouter } from './auth/routes';
+import { createUsersService } from './auth/users';
+import { healthRouter, type ReadinessCheck } from './health/routes';
+import { errorHandler, unknownRoute } from './http/errors';
+import { requestLogger } from './http/logger';
+import { requireSameOrigin } from './http/same-origin';
+import { securityHeaders } from './http/security-headers';
+import { notesRouter } from './notes/routes';
+import { createNotesService } from './notes/service';
+import { sessionMiddleware } from './session';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  logger: Logger;
+  sessionStore: session.Store;
+  readinessChecks: Record<string, ReadinessCheck>;
+  /** Folder of static frontend files to serve, as Caddy does in production. */
+  webRoot?: string | undefined;
+}
+
+export function createApp(deps: AppDeps) {
+  const { config } = deps;
+  const users = createUsersService(deps.db);
+  const passport = createPassport(users);
+
+  const app = express();
+  // Behind Caddy (or Render's and Railway's proxies) the client's IP and scheme arrive in
+  // X-Forwarded-* headers; trust them only from the proxies configured here.
+  app.set('trust proxy', config.trustProxy);
+  app.disable('x-powered-by');
+
+  app.use(securityHeaders({ https: !config.isLocal }));
+  app.use(requestLogger(deps.logger));
+  app.use(healthRouter({ checks: deps.readinessChecks }));
+  if (deps.webRoot) app.use(express.static(deps.webRoot));
+
+  app.use('/api', express.json({ limit: '100kb' }), requireSameOrigin);
+  app.use(
+    '/api',
+    sessionMiddleware(config, deps.sessionStore),
+    passport.session() as RequestHandler,
+  );
+  app.use('/api/auth', authRouter({ users, passport, attemptsPerWindow: config.authRateLimit }));
+  app.use('/api/notes', notesRouter({ notes: createNotesService(deps.db) }));
+
+  app.use(unknownRoute);
+  app.use(errorHandler({ exposeStack: config.isLocal }));
+  return app;
+}

@@ -1,0 +1,65 @@
+import { eq, sql } from 'drizzle-orm';
+import { singleRow, users, type Database } from '@shipshape/db';
+import { HttpError } from '../http/errors';
+import { burnVerifyTime, hashPassword, verifyPassword } from './passwords';
+import type { Credentials } from './schema';
+
+/** What the rest of the app knows about a signed-in person. */
+export interface SessionUser {
+  id: string;
+  email: string;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+export function createUsersService(db: Database) {
+  return {
+    async register({ email, password }: Credentials): Promise<SessionUser> {
+      const passwordHash = await hashPassword(password);
+      try {
+        const rows = await db
+          .insert(users)
+          .values({ email, passwordHash })
+          .returning({ id: users.id, email: users.email });
+        return singleRow(rows);
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          throw new HttpError(409, 'email_taken', 'An account with this email already exists.', {
+            email: 'An account with this email already exists.',
+          });
+        }
+        throw error;
+      }
+    },
+
+    /** The user when the password matches; undefined for a wrong password or an unknown email alike. */
+    async authenticate({ email, password }: Credentials): Promise<SessionUser | undefined> {
+      const [user] = await db
+        .select()
+        .from(users)
+        .where(eq(sql`lower(${users.email})`, email.toLowerCase()));
+      if (!user) {
+        await burnVerifyTime(password);
+        return undefined;
+      }
+      if (!(await verifyPassword(user.passwordHash, password))) return undefined;
+      return { id: user.id, email: user.email };
+    },
+
+    async findById(id: string): Promise<SessionUser | undefined> {
+      const [user] = await db
+        .select({ id: users.id, email: users.email })
+        .from(users)
+        .where(eq(users.id, id));
+      return user;
+    },
+  };
+}
+
+export type UsersService = ReturnType<typeof createUsersService>;
+
+// drizzle wraps driver errors; the Postgres error code sits on the error or its cause.
+function isUniqueViolation(error: unknown): boolean {
+  const codeOf = (e: unknown) => (e as { code?: unknown } | undefined)?.code;
+  return codeOf(error) === UNIQUE_VIOLATION || codeOf((error as Error).cause) === UNIQUE_VIOLATION;
+}

@@ -1,0 +1,54 @@
+// /healthz answers "is the process alive?" and touches nothing else, so a slow database
+// never gets a healthy process restarted. /readyz answers "can it serve traffic?".
+import { Router } from 'express';
+
+/** A named check of one dependency; it rejects when the dependency is unusable. */
+export type ReadinessCheck = () => Promise<unknown>;
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+function withTimeout(check: ReadinessCheck): Promise<unknown> {
+  return Promise.race([
+    check(),
+    new Promise((_, reject) =>
+      setTimeout(
+        () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
+        CHECK_TIMEOUT_MS,
+      ).unref(),
+    ),
+  ]);
+}
+
+export function healthRouter({ checks }: { checks: Record<string, ReadinessCheck> }) {
+  const router = Router();
+
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  router.get('/readyz', async (req, res) => {
+    const outcomes = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => {
+        try {
+          await withTimeout(check);
+          return [name, 'ok'] as const;
+        } catch (error) {
+          return [name, error instanceof Error ? error.message : String(error)] as const;
+        }
+      }),
+    );
+    const report = Object.fromEntries(outcomes);
+    const failed = outcomes.filter(([, outcome]) => outcome !== 'ok').map(([name]) => name);
+    if (failed.length === 0) {
+      res.json({ status: 'ready', checks: report });
+      return;
+    }
+    req.log.warn({ checks: report }, 'not ready');
+    res.status(503).json({
+      error: { code: 'not_ready', message: `Not ready: ${failed.join(', ')} unavailable.` },
+      checks: report,
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,86 @@
+import { connectDatabase } from '@shipshape/db';
+import request from 'supertest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildTestApp, signedUpAgent } from './helpers';
+
+const app = buildTestApp();
+
+describe('cross-site request forgery', () => {
+  it('refuses a cross-site POST with 403 and changes nothing', async () => {
+    const { agent } = await signedUpAgent(app);
+    const res = await agent
+      .post('/api/notes')
+      .set('Origin', 'https://evil.example')
+      .set('Sec-Fetch-Site', 'cross-site')
+      .send({ title: 'planted' })
+      .expect(403);
+    expect(res.body.error.code).toBe('cross_site_request');
+    const list = await agent.get('/api/notes').expect(200);
+    expect(list.body.notes).toEqual([]);
+  });
+
+  it('refuses a foreign Origin even without Sec-Fetch-Site (older browsers)', async () => {
+    const { agent } = await signedUpAgent(app);
+    await agent
+      .delete('/api/notes/00000000-0000-0000-0000-000000000000')
+      .set('Origin', 'https://evil.example')
+      .expect(403);
+  });
+
+  it('accepts a same-origin POST from our own page', async () => {
+    const { agent } = await signedUpAgent(app);
+    await agent
+      .post('/api/notes')
+      .set('Host', 'notes.example')
+      .set('Origin', 'http://notes.example')
+      .set('Sec-Fetch-Site', 'same-origin')
+      .send({ title: 'fine' })
+      .expect(201);
+  });
+});
+
+describe('response headers', () => {
+  it('sends a CSP without unsafe-inline and a request id', async () => {
+    const res = await request(app).get('/healthz').expect(200);
+    const csp = res.headers['content-security-policy'] as string;
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers['x-request-id']).toMatch(/^[\w-]{8,}$/);
+  });
+
+  it('keeps a request id given by the proxy in front', async () => {
+    const res = await request(app)
+      .get('/healthz')
+      .set('X-Request-Id', 'caddy-1234abcd')
+      .expect(200);
+    expect(res.headers['x-request-id']).toBe('caddy-1234abcd');
+  });
+
+  it('answers unknown routes with a JSON 404', async () => {
+    const res = await request(app).get('/api/nope').expect(404);
+    expect(res.body.error.code).toBe('not_found');
+  });
+});
+
+describe('errors', () => {
+  it('answers an unexpected failure with a plain 500, no stack, outside local', async () => {
+    // A database that refuses every connection makes registration fail on our side.
+    const { pool, db } = connectDatabase('postgres://postgres@127.0.0.1:1/none', { max: 1 });
+    afterAll(() => pool.end());
+    const staging = buildTestApp(
+      {
+        APP_ENV: 'staging',
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+        SESSION_SECRET: 'a-test-secret-that-is-long-enough-0123456789',
+      },
+      { db },
+    );
+    const res = await request(staging)
+      .post('/api/auth/register')
+      .send({ email: 'someone@example.com', password: 'long enough password' })
+      .expect(500);
+    expect(res.body).toEqual({
+      error: { code: 'internal_error', message: 'Something went wrong on our side.' },
+    });
+  });
+});

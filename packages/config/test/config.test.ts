@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, envVariableNames, loadConfig } from '../src/index';
+
+const strongSecret = 'k3v9Qx7LmP2aZr8TnB4wYc6HdJ1sFe5GuV0oXiRq';
+const deployed = { DATABASE_URL: 'postgres://app@db:5432/app', SESSION_SECRET: strongSecret };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('config', () => {
+  it('runs locally with no environment at all', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ appEnv: 'local', isLocal: true, port: 3000 });
+    expect(config.databaseUrl).toBeUndefined();
+  });
+
+  it('takes PORT from the environment, as Render and Railway inject it', () => {
+    expect(loadConfig({ PORT: '10000' }).port).toBe(10000);
+  });
+
+  it('accepts a complete production environment', () => {
+    const config = loadConfig({ APP_ENV: 'production', ...deployed });
+    expect(config).toMatchObject({ appEnv: 'production', isLocal: false });
+  });
+
+  it('lists every problem at once', () => {
+    const problems = problemsOf({ APP_ENV: 'production', PORT: 'eighty', LOG_LEVEL: 'loud' });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'DATABASE_URL',
+      'LOG_LEVEL',
+      'PORT',
+      'SESSION_SECRET',
+    ]);
+  });
+
+  it('refuses an unknown APP_ENV', () => {
+    expect(problemsOf({ APP_ENV: 'prod' })[0]).toMatch(/^APP_ENV:/);
+  });
+
+  it.each(['staging', 'production'])('refuses the embedded database in %s', (appEnv) => {
+    const problems = problemsOf({ APP_ENV: appEnv, SESSION_SECRET: strongSecret });
+    expect(problems).toEqual([expect.stringMatching(/^DATABASE_URL: required/)]);
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['short', 'too-short-secret'],
+    ['a known example value', 'replace-with-the-output-of-openssl-rand-base64-48'],
+  ])('refuses a %s SESSION_SECRET outside local', (_, secret) => {
+    const env = {
+      APP_ENV: 'staging',
+      DATABASE_URL: deployed.DATABASE_URL,
+      ...(secret && { SESSION_SECRET: secret }),
+    };
+    expect(problemsOf(env)).toEqual([expect.stringMatching(/^SESSION_SECRET:/)]);
+  });
+
+  it('refuses a DATABASE_URL that is not a postgres URL', () => {
+    expect(problemsOf({ DATABASE_URL: 'mysql://db/app' })[0]).toMatch(/^DATABASE_URL:/);
+  });
+
+  it('reads TRUST_PROXY as a hop count or a list of addresses', () => {
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'loopback' }).trustProxy).toBe('loopback');
+  });
+});
+
+describe('.env.example', () => {
+  const documented = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8')
+    .split('\n')
+    .map((line) => /^#?\s*([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
+    .filter((name): name is string => name !== undefined);
+
+  it('documents exactly the variables the schema reads', () => {
+    expect([...documented].sort()).toEqual([...envVariableNames].sort());
+  });
+
+  it('describes each variable with a comment above it', () => {
+    const lines = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8').split(
+      '\n',
+    );
+    for (const name of envVariableNames) {
+      const at = lines.findIndex((line) => new RegExp(`^#?\\s*${name}=`).test(line));
+      expect(lines[at - 1], `comment above ${name}`).toMatch(/^#/);
+    }
+  });
+});
