@@ -62,10 +62,13 @@ export function authRouter(deps: {
 // passport's callback-style API, wrapped in promises for Express 5's async handlers.
 function authenticate(passport: AppPassport, req: Request, res: Response) {
   return new Promise<Express.User | false>((resolve, reject) => {
-    const handler = passport.authenticate('local', (error: unknown, user: Express.User | false) => {
-      if (error) reject(error);
-      else resolve(user);
-    }) as RequestHandler;
+    const handler = passport.authenticate(
+      'local',
+      (error: Error | null, user: Express.User | false) => {
+        if (error) reject(error);
+        else resolve(user);
+      },
+    ) as RequestHandler;
     void handler(req, res, reject);
   });
 }
