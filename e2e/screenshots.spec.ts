@@ -1,0 +1,45 @@
+// Full-page screenshots of the main views at desktop and phone widths, for a person to look at
+// (test-results/screenshots/). Nothing is compared: layout review stays a human job here.
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+
+const widths = [
+  { name: 'desktop', width: 1280, height: 800 },
+  { name: 'phone', width: 360, height: 740 },
+];
+
+for (const { name, width, height } of widths) {
+  test.describe(`at ${width} px (${name})`, () => {
+    test.use({ viewport: { width, height } });
+
+    test('screenshots the signed-out and signed-in views', async ({ page }, testInfo) => {
+      // project.outputDir is the config's outputDir (test-results/), resolved to a full path.
+      const shot = (view: string) => ({
+        path: join(testInfo.project.outputDir, 'screenshots', `${view}-${width}.png`),
+        fullPage: true,
+      });
+
+      await page.goto('/');
+      await expect(page.getByRole('form', { name: 'Sign in' })).toBeVisible();
+      await page.screenshot(shot('signed-out'));
+
+      // Setting up through the API is quicker; notes.spec.ts covers doing it by hand.
+      // page.request shares the page's cookies, so the browser is signed in afterwards.
+      const email = `screenshots-${Date.now()}-${width}@example.test`;
+      const registered = await page.request.post('/api/auth/register', {
+        data: { email, password: 'correct horse battery staple' },
+      });
+      expect(registered.ok()).toBe(true);
+      for (const note of [
+        { title: 'Packing list', body: 'Passport\nCharger\nRain jacket' },
+        { title: 'Ideas for the weekend', body: 'Walk along the river, then try the new bakery.' },
+      ]) {
+        expect((await page.request.post('/api/notes', { data: note })).ok()).toBe(true);
+      }
+
+      await page.reload();
+      await expect(page.getByRole('heading', { name: 'Packing list' })).toBeVisible();
+      await page.screenshot(shot('signed-in'));
+    });
+  });
+}
