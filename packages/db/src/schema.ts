@@ -2,7 +2,9 @@
 // migration under migrations/, which is committed and applied by `pnpm db:migrate`.
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   index,
+  integer,
   json,
   pgTable,
   text,
@@ -53,3 +55,63 @@ export const sessions = pgTable(
 
 export type User = typeof users.$inferSelect;
 export type Note = typeof notes.$inferSelect;
+
+// Lifecycle: uploading (invisible to the user) → uploaded → processing → ready | failed.
+// A row is written before its object and removed if the upload fails, so a visible row
+// always has its object; the cleanup job removes rows and objects that a crash left behind.
+export const fileStatuses = ['uploading', 'uploaded', 'processing', 'ready', 'failed'] as const;
+export type FileStatus = (typeof fileStatuses)[number];
+
+export const files = pgTable(
+  'files',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    noteId: uuid('note_id').references(() => notes.id, { onDelete: 'set null' }),
+    objectKey: text('object_key').notNull().unique(),
+    originalName: text('original_name').notNull(),
+    contentType: text('content_type').notNull(),
+    size: bigint('size', { mode: 'number' }),
+    sha256: text('sha256'),
+    width: integer('width'),
+    height: integer('height'),
+    thumbnailKey: text('thumbnail_key'),
+    status: text('status', { enum: fileStatuses }).notNull().default('uploading'),
+    failureReason: text('failure_reason'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('files_user_created_idx').on(t.userId, t.createdAt.desc(), t.id.desc()),
+    index('files_status_idx').on(t.status, t.updatedAt),
+  ],
+);
+
+export const exportStatuses = ['pending', 'running', 'ready', 'failed'] as const;
+export type ExportStatus = (typeof exportStatuses)[number];
+
+export const dataExports = pgTable(
+  'exports',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: exportStatuses }).notNull().default('pending'),
+    objectKey: text('object_key'),
+    size: bigint('size', { mode: 'number' }),
+    failureReason: text('failure_reason'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index('exports_user_idx').on(t.userId, t.createdAt.desc()),
+    index('exports_expires_idx').on(t.expiresAt),
+  ],
+);
+
+export type FileRow = typeof files.$inferSelect;
+export type ExportRow = typeof dataExports.$inferSelect;
