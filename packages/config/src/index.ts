@@ -19,6 +19,9 @@ const LOCAL_SESSION_SECRET = 'local-development-secret-not-for-production';
 
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+const booleanString = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
 
 const envSchema = z.object({
   APP_ENV: z.enum(appEnvs).default('local'),
@@ -31,6 +34,28 @@ const envSchema = z.object({
   AUTH_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
   WEB_ROOT: optionalString,
   DATA_DIR: z.string().default('.data'),
+  REDIS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[\w-]+$/)
+    .default('shipshape'),
+  S3_ENDPOINT: z.preprocess(emptyAsUndefined, z.url().optional()),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_BUCKET: z.string().default('shipshape'),
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+  S3_FORCE_PATH_STYLE: booleanString.default(false),
+  S3_CHECKSUM: z.enum(['when_required', 'when_supported']).default('when_required'),
+  UPLOAD_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(100 * 1024 * 1024),
+  JOB_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  JOB_BACKOFF_MS: z.coerce.number().int().min(0).default(2000),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(2),
+  CLEANUP_EVERY_MINUTES: z.coerce.number().int().min(1).default(60),
+  EXPORT_TTL_HOURS: z.coerce.number().int().min(1).default(24),
 });
 
 // Checks that depend on APP_ENV. They read the raw values so that they run
@@ -43,6 +68,14 @@ function deploymentProblems(env: NodeJS.ProcessEnv): string[] {
     problems.push(
       `DATABASE_URL: required when APP_ENV=${appEnv} (the embedded database is for local development only)`,
     );
+  }
+  if (!env.REDIS_URL) {
+    problems.push(
+      `REDIS_URL: required when APP_ENV=${appEnv} (running jobs inside the API is for local development only)`,
+    );
+  }
+  if (!env.S3_BUCKET) {
+    problems.push(`S3_BUCKET: required when APP_ENV=${appEnv}`);
   }
   const secret = env.SESSION_SECRET ?? '';
   if (secret.length < 32 || exampleSecrets.has(secret)) {
@@ -70,6 +103,26 @@ export interface Config {
   authRateLimit: number;
   webRoot: string | undefined;
   dataDir: string;
+  /** Unset only in local, where jobs run inside the API process instead of on Redis. */
+  redis: { url: string | undefined; prefix: string };
+  s3: {
+    /** Unset means AWS itself (or, in local, the embedded S3 server that `pnpm dev` starts). */
+    endpoint: string | undefined;
+    region: string;
+    bucket: string;
+    accessKeyId: string | undefined;
+    secretAccessKey: string | undefined;
+    forcePathStyle: boolean;
+    checksumMode: 'when_required' | 'when_supported';
+  };
+  uploadMaxBytes: number;
+  jobs: {
+    attempts: number;
+    backoffMs: number;
+    concurrency: number;
+    cleanupEveryMs: number;
+    exportTtlMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -100,6 +153,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authRateLimit: e.AUTH_RATE_LIMIT,
     webRoot: e.WEB_ROOT,
     dataDir: e.DATA_DIR,
+    redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
+    s3: {
+      endpoint: e.S3_ENDPOINT,
+      region: e.S3_REGION,
+      bucket: e.S3_BUCKET,
+      accessKeyId: e.S3_ACCESS_KEY_ID,
+      secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE,
+      checksumMode: e.S3_CHECKSUM,
+    },
+    uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+    jobs: {
+      attempts: e.JOB_ATTEMPTS,
+      backoffMs: e.JOB_BACKOFF_MS,
+      concurrency: e.WORKER_CONCURRENCY,
+      cleanupEveryMs: e.CLEANUP_EVERY_MINUTES * 60_000,
+      exportTtlMs: e.EXPORT_TTL_HOURS * 3_600_000,
+    },
   };
 }
 

@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, envVariableNames, loadConfig } from '../src/index';
 
 const strongSecret = 'k3v9Qx7LmP2aZr8TnB4wYc6HdJ1sFe5GuV0oXiRq';
-const deployed = { DATABASE_URL: 'postgres://app@db:5432/app', SESSION_SECRET: strongSecret };
+const deployed = {
+  DATABASE_URL: 'postgres://app@db:5432/app',
+  REDIS_URL: 'redis://redis:6379',
+  S3_BUCKET: 'shipshape-uploads',
+  SESSION_SECRET: strongSecret,
+};
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -37,6 +42,8 @@ describe('config', () => {
       'DATABASE_URL',
       'LOG_LEVEL',
       'PORT',
+      'REDIS_URL',
+      'S3_BUCKET',
       'SESSION_SECRET',
     ]);
   });
@@ -46,8 +53,26 @@ describe('config', () => {
   });
 
   it.each(['staging', 'production'])('refuses the embedded database in %s', (appEnv) => {
-    const problems = problemsOf({ APP_ENV: appEnv, SESSION_SECRET: strongSecret });
+    const { DATABASE_URL: _, ...rest } = deployed;
+    const problems = problemsOf({ APP_ENV: appEnv, ...rest });
     expect(problems).toEqual([expect.stringMatching(/^DATABASE_URL: required/)]);
+  });
+
+  it.each(['staging', 'production'])('refuses in-process jobs (no REDIS_URL) in %s', (appEnv) => {
+    const { REDIS_URL: _, ...rest } = deployed;
+    expect(problemsOf({ APP_ENV: appEnv, ...rest })).toEqual([
+      expect.stringMatching(/^REDIS_URL: required/),
+    ]);
+  });
+
+  it('reads S3 settings, including the checksum compatibility switch', () => {
+    const config = loadConfig({
+      S3_ENDPOINT: 'http://127.0.0.1:9000',
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_CHECKSUM: 'when_supported',
+    });
+    expect(config.s3).toMatchObject({ forcePathStyle: true, checksumMode: 'when_supported' });
+    expect(problemsOf({ S3_CHECKSUM: 'sometimes' })[0]).toMatch(/^S3_CHECKSUM:/);
   });
 
   it.each([
@@ -55,11 +80,8 @@ describe('config', () => {
     ['short', 'too-short-secret'],
     ['a known example value', 'replace-with-the-output-of-openssl-rand-base64-48'],
   ])('refuses a %s SESSION_SECRET outside local', (_, secret) => {
-    const env = {
-      APP_ENV: 'staging',
-      DATABASE_URL: deployed.DATABASE_URL,
-      ...(secret && { SESSION_SECRET: secret }),
-    };
+    const { SESSION_SECRET: _secret, ...rest } = deployed;
+    const env = { APP_ENV: 'staging', ...rest, ...(secret && { SESSION_SECRET: secret }) };
     expect(problemsOf(env)).toEqual([expect.stringMatching(/^SESSION_SECRET:/)]);
   });
 
@@ -83,13 +105,15 @@ describe('.env.example', () => {
     expect([...documented].sort()).toEqual([...envVariableNames].sort());
   });
 
-  it('describes each variable with a comment above it', () => {
+  it('describes each variable with a comment above it (or above its group)', () => {
     const lines = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8').split(
       '\n',
     );
+    const isVariable = (line: string) => /^#?\s*[A-Z][A-Z0-9_]*=/.test(line);
     for (const name of envVariableNames) {
-      const at = lines.findIndex((line) => new RegExp(`^#?\\s*${name}=`).test(line));
-      expect(lines[at - 1], `comment above ${name}`).toMatch(/^#/);
+      let above = lines.findIndex((line) => new RegExp(`^#?\\s*${name}=`).test(line)) - 1;
+      while (above >= 0 && isVariable(lines[above] ?? '')) above--;
+      expect(lines[above], `comment above ${name}`).toMatch(/^# /);
     }
   });
 });
