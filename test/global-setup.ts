@@ -1,16 +1,97 @@
-// Runs once before all test files: creates a fresh database (on DATABASE_URL's server
-// when given, else embedded), migrates it, and drops it when the run ends.
+// Runs once before all test files and gives them real services of their own:
+// - Postgres: a fresh database (on DATABASE_URL's server when given, else embedded), dropped at the end;
+// - S3: the server at S3_ENDPOINT when given, else an embedded one, with a bucket for this run;
+// - Redis: REDIS_URL (or the default local port) with a key prefix for this run; when no Redis
+//   answers, tests that need BullMQ skip with a notice and the in-process queue is tested alone.
+import { randomBytes } from 'node:crypto';
+import { loadConfig } from '@shipshape/config';
 import { createTestDatabase } from '@shipshape/db/testing';
+import { createStorage } from '@shipshape/storage';
+import { startEmbeddedS3 } from '@shipshape/storage/embedded';
+import { Redis } from 'ioredis';
 import type { TestProject } from 'vitest/node';
+
+export interface TestS3 {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  forcePathStyle: boolean;
+  checksumMode: 'when_required' | 'when_supported';
+}
 
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseUrl: string;
+    s3: TestS3;
+    /** Undefined when no Redis answered: BullMQ tests skip. */
+    redisUrl: string | undefined;
+    redisPrefix: string;
   }
 }
 
 export default async function setup(project: TestProject) {
-  const database = await createTestDatabase(process.env.DATABASE_URL);
+  const config = loadConfig();
+  const runId = randomBytes(4).toString('hex');
+
+  const database = await createTestDatabase(config.databaseUrl);
   project.provide('databaseUrl', database.url);
-  return () => database.drop();
+
+  const embeddedS3 = config.s3.endpoint ? undefined : await startEmbeddedS3();
+  const s3: TestS3 = {
+    endpoint: config.s3.endpoint ?? embeddedS3?.endpoint ?? '',
+    region: config.s3.region,
+    bucket: `shipshape-test-${runId}`,
+    accessKeyId: config.s3.accessKeyId ?? embeddedS3?.accessKeyId ?? '',
+    secretAccessKey: config.s3.secretAccessKey ?? embeddedS3?.secretAccessKey ?? '',
+    forcePathStyle: true,
+    checksumMode: config.s3.checksumMode,
+  };
+  await createStorage(s3).ensureBucket();
+  project.provide('s3', s3);
+
+  const redisUrl = config.redis.url ?? 'redis://127.0.0.1:6379';
+  const redisPrefix = `shipshape-test-${runId}`;
+  const redisAnswers = await pingRedis(redisUrl);
+  if (!redisAnswers) {
+    console.warn(`\n  NOTICE: no Redis at ${redisUrl}: BullMQ tests are skipped.\n`);
+  }
+  project.provide('redisUrl', redisAnswers ? redisUrl : undefined);
+  project.provide('redisPrefix', redisPrefix);
+
+  return async () => {
+    await database.drop();
+    await embeddedS3?.stop();
+    if (redisAnswers) await deleteKeys(redisUrl, `${redisPrefix}*`);
+  };
+}
+
+async function pingRedis(url: string): Promise<boolean> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+// Only this run's keys: the machine's Redis may hold anyone else's data.
+async function deleteKeys(url: string, pattern: string) {
+  const redis = new Redis(url);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  await redis.quit();
 }

@@ -2,8 +2,8 @@
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit } from '@shipshape/config';
 import { connectDatabase } from '@shipshape/db';
+import { createLogger } from '@shipshape/logger';
 import { createApp } from './app';
-import { createLogger } from './http/logger';
 import { createSessionStore } from './session';
 
 const config = loadConfigOrExit();

@@ -1,6 +1,13 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { buildTestApp, password, sessionCookie, signedUpAgent, uniqueEmail } from './helpers';
+import {
+  buildTestApp,
+  deployedEnv,
+  password,
+  sessionCookie,
+  signedUpAgent,
+  uniqueEmail,
+} from './helpers';
 
 const app = buildTestApp();
 
@@ -90,8 +97,7 @@ describe('login', () => {
   it('marks the cookie Secure outside local, behind an HTTPS proxy', async () => {
     const production = buildTestApp({
       APP_ENV: 'production',
-      DATABASE_URL: 'postgres://unused@127.0.0.1/unused',
-      SESSION_SECRET: 'a-test-secret-that-is-long-enough-0123456789',
+      ...deployedEnv,
     });
     const res = await request(production)
       .post('/api/auth/register')

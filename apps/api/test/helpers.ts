@@ -21,6 +21,14 @@ export function buildTestApp(env: Record<string, string> = {}, overrides: Partia
   });
 }
 
+/** What a staging or production deployment must set; the URLs are never dialled by these tests. */
+export const deployedEnv = {
+  DATABASE_URL: 'postgres://unused@127.0.0.1:1/unused',
+  REDIS_URL: 'redis://127.0.0.1:1',
+  S3_BUCKET: 'unused',
+  SESSION_SECRET: 'a-test-secret-that-is-long-enough-0123456789',
+};
+
 let counter = 0;
 /** An email no other test uses, so tests never collide on the unique index. */
 export const uniqueEmail = () => `user${Date.now()}-${counter++}@example.com`;

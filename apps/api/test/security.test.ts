@@ -1,7 +1,7 @@
 import { connectDatabase } from '@shipshape/db';
 import request from 'supertest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildTestApp, signedUpAgent } from './helpers';
+import { buildTestApp, deployedEnv, signedUpAgent } from './helpers';
 
 const app = buildTestApp();
 
@@ -70,8 +70,7 @@ describe('errors', () => {
     const staging = buildTestApp(
       {
         APP_ENV: 'staging',
-        DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
-        SESSION_SECRET: 'a-test-secret-that-is-long-enough-0123456789',
+        ...deployedEnv,
       },
       { db },
     );

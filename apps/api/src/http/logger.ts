@@ -1,33 +1,8 @@
-// pino for the process, pino-http for requests: every request's log lines carry its id,
+// pino-http logs each request: every request's log lines carry its id,
 // which is also sent back as X-Request-Id so a user's bug report can be matched to the logs.
 import { randomUUID } from 'node:crypto';
-import type { Config } from '@shipshape/config';
-import { pino, type Logger } from 'pino';
+import type { Logger } from '@shipshape/logger';
 import { pinoHttp } from 'pino-http';
-
-export function createLogger(config: Pick<Config, 'isLocal' | 'logLevel'>): Logger {
-  return pino({
-    level: config.logLevel,
-    // Secrets never reach the logs, whatever else gets logged.
-    redact: {
-      paths: [
-        'req.headers.cookie',
-        'req.headers.authorization',
-        'res.headers["set-cookie"]',
-        '*.password',
-        '*.passwordHash',
-      ],
-      censor: '[redacted]',
-    },
-    // Humans read local logs, one line a request; machines read the rest as JSON.
-    ...(config.isLocal && {
-      transport: {
-        target: 'pino-pretty',
-        options: { ignore: 'pid,hostname,req,res,responseTime', translateTime: 'HH:MM:ss' },
-      },
-    }),
-  });
-}
 
 // Accept an id from the proxy in front (Caddy sets one) when it looks like an id.
 const acceptableId = /^[\w-]{8,128}$/;
