@@ -13,11 +13,14 @@ export const requireSameOrigin: RequestHandler = (req, _res, next) => {
     return;
   }
 
+  // Sec-Fetch-Site is the browser's own verdict, so it wins when present. Origin is the
+  // fallback for older browsers; it may be "null" on same-origin form posts, hence second.
   const site = req.get('sec-fetch-site');
   const origin = req.get('origin');
   const ownOrigin = `${req.protocol}://${req.get('host') ?? ''}`;
-  const crossSite =
-    (site && site !== 'same-origin' && site !== 'none') || (origin && origin !== ownOrigin);
+  const crossSite = site
+    ? site !== 'same-origin' && site !== 'none'
+    : origin !== undefined && origin !== ownOrigin;
   if (crossSite) {
     throw new HttpError(403, 'cross_site_request', 'Cross-site requests are not allowed.');
   }
