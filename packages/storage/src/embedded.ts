@@ -1,0 +1,41 @@
+// A local S3-compatible server (s3rver, files on disk), so `pnpm dev` and the tests need
+// nothing but Node. Local development only: use it with checksumMode 'when_required'.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import S3rver from 's3rver';
+
+export interface EmbeddedS3 {
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts s3rver on 127.0.0.1 (port 0 picks a free one). With a `dataDir` the objects
+ * survive restarts; without one they live in a temporary directory removed at stop.
+ */
+export async function startEmbeddedS3(
+  options: { dataDir?: string; port?: number } = {},
+): Promise<EmbeddedS3> {
+  const directory = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'shipshape-s3-')));
+  await mkdir(directory, { recursive: true });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: options.port ?? 0,
+    directory,
+    silent: true,
+  });
+  const { port } = await server.run();
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    // s3rver accepts only these credentials.
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+    async stop() {
+      await server.close();
+      if (!options.dataDir) await rm(directory, { recursive: true, force: true });
+    },
+  };
+}

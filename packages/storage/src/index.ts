@@ -1,0 +1,4 @@
+export * from './client';
+export * from './keys';
+export * from './storage';
+export type { PutResult, PutStreamOptions } from './upload';
