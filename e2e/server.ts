@@ -1,31 +1,55 @@
-// The app as the end-to-end tests see it: the real API process, serving the real frontend,
-// on a throwaway database (on DATABASE_URL's server when set, else embedded) dropped at exit.
-import { spawn } from 'node:child_process';
+// The app as the end-to-end tests see it: the real API process serving the real frontend, on a
+// throwaway database (on DATABASE_URL's server when set, else embedded) and S3 bucket. With
+// REDIS_URL the real worker process runs the jobs under a key prefix of its own; without it the
+// API runs them in-process. Everything is removed at exit.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit } from '@shipshape/config';
 import { createTestDatabase } from '@shipshape/db/testing';
+import { startEmbeddedS3 } from '@shipshape/storage/embedded';
 
 const config = loadConfigOrExit();
+const runId = randomBytes(4).toString('hex');
 const database = await createTestDatabase(config.databaseUrl);
+const s3 = await startEmbeddedS3();
 const tsxCli = fileURLToPath(import.meta.resolve('tsx/cli'));
 
-const api = spawn(process.execPath, [tsxCli, 'apps/api/src/server.ts'], {
-  stdio: 'inherit',
-  env: {
-    ...process.env,
-    APP_ENV: 'local',
-    DATABASE_URL: database.url,
-    // The tests sign in and out many times from one address.
-    AUTH_RATE_LIMIT: '1000',
-  },
-});
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  APP_ENV: 'local',
+  DATABASE_URL: database.url,
+  S3_ENDPOINT: s3.endpoint,
+  S3_ACCESS_KEY_ID: s3.accessKeyId,
+  S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+  S3_FORCE_PATH_STYLE: 'true',
+  S3_BUCKET: `shipshape-e2e-${runId}`,
+  REDIS_PREFIX: `shipshape-e2e-${runId}`,
+  // The tests sign in and out many times from one address.
+  AUTH_RATE_LIMIT: '1000',
+};
+const start = (entry: string) =>
+  spawn(process.execPath, [tsxCli, entry], { stdio: 'inherit', env });
 
+const children: ChildProcess[] = [start('apps/api/src/server.ts')];
+if (config.redis.url) children.push(start('apps/worker/src/main.ts'));
+
+let stopping = false;
 async function stop(code: number) {
-  api.kill('SIGTERM');
-  await new Promise((resolve) => api.once('exit', resolve));
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) child.kill('SIGTERM');
+  await Promise.all(
+    children.map((child) =>
+      child.exitCode === null
+        ? new Promise((resolve) => child.once('exit', resolve))
+        : Promise.resolve(),
+    ),
+  );
   await database.drop();
+  await s3.stop();
   process.exit(code);
 }
-api.once('exit', (code) => void database.drop().then(() => process.exit(code ?? 1)));
+for (const child of children) child.once('exit', (code) => void stop(code ?? 1));
 process.once('SIGTERM', () => void stop(0));
 process.once('SIGINT', () => void stop(0));

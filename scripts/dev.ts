@@ -1,12 +1,15 @@
 // `pnpm dev`: the whole app on a laptop with nothing but Node installed.
-// With no DATABASE_URL it starts an embedded Postgres (data under DATA_DIR), migrates it,
-// then runs the API with reload on change. Ctrl-C stops everything cleanly.
+// Whatever is not configured is started here, once, and kept across code reloads:
+// an embedded Postgres when DATABASE_URL is unset, an embedded S3 server when S3_ENDPOINT is unset.
+// Then the API runs with reload on change, and the worker too when REDIS_URL is set (without it,
+// the API runs the same job handlers in-process). Ctrl-C stops everything cleanly.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit } from '@shipshape/config';
 import { connectDatabase, migrateDatabase } from '@shipshape/db';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '@shipshape/db/embedded';
+import { startEmbeddedPostgres } from '@shipshape/db/embedded';
+import { startEmbeddedS3 } from '@shipshape/storage/embedded';
 
 const config = loadConfigOrExit();
 if (!config.isLocal) {
@@ -15,29 +18,52 @@ if (!config.isLocal) {
 }
 
 const tsxCli = fileURLToPath(import.meta.resolve('tsx/cli'));
-const step = (text: string) => console.log(`\x1b[36m›\x1b[0m ${text}`);
+const step = (text: string) => {
+  console.log(`\x1b[36m›\x1b[0m ${text}`);
+};
+const stoppers: (() => Promise<void>)[] = [];
+const env: NodeJS.ProcessEnv = { ...process.env };
 
-let embedded: EmbeddedPostgres | undefined;
-let databaseUrl = config.databaseUrl;
-if (!databaseUrl) {
+if (!config.databaseUrl) {
   const dataDir = join(config.dataDir, 'postgres');
   step(`Starting embedded Postgres (data in ${dataDir}) ...`);
-  embedded = await startEmbeddedPostgres({ dataDir });
-  databaseUrl = embedded.url;
+  const postgres = await startEmbeddedPostgres({ dataDir });
+  stoppers.push(() => postgres.stop());
+  env.DATABASE_URL = postgres.url;
+}
+
+if (!config.s3.endpoint) {
+  const dataDir = join(config.dataDir, 's3');
+  step(`Starting embedded S3 server (data in ${dataDir}) ...`);
+  const s3 = await startEmbeddedS3({ dataDir });
+  stoppers.push(() => s3.stop());
+  Object.assign(env, {
+    S3_ENDPOINT: s3.endpoint,
+    S3_ACCESS_KEY_ID: s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    S3_FORCE_PATH_STYLE: 'true',
+  });
 }
 
 step('Applying database migrations ...');
-const { pool, db } = connectDatabase(databaseUrl, { max: 1 });
+const { pool, db } = connectDatabase(env.DATABASE_URL ?? '', { max: 1 });
 await migrateDatabase(db);
 await pool.end();
 
-step('Starting the API (reloads when you save a file) ...');
-const children: ChildProcess[] = [
-  spawn(process.execPath, [tsxCli, 'watch', '--clear-screen=false', 'apps/api/src/server.ts'], {
+const watch = (entry: string) =>
+  spawn(process.execPath, [tsxCli, 'watch', '--clear-screen=false', entry], {
     stdio: 'inherit',
-    env: { ...process.env, DATABASE_URL: databaseUrl },
-  }),
-];
+    env,
+  });
+
+step('Starting the API (reloads when you save a file) ...');
+const children: ChildProcess[] = [watch('apps/api/src/server.ts')];
+if (config.redis.url) {
+  step('Starting the worker (jobs go through Redis) ...');
+  children.push(watch('apps/worker/src/main.ts'));
+} else {
+  step("No REDIS_URL: the API runs the worker's job handlers in-process.");
+}
 
 await waitUntilHealthy(`http://127.0.0.1:${config.port}/healthz`);
 console.log(
@@ -48,21 +74,22 @@ let stopping = false;
 async function stop() {
   if (stopping) return;
   stopping = true;
-  await Promise.all(children.map((child) => exited(child)));
-  await embedded?.stop();
+  for (const child of children) child.kill('SIGTERM');
+  await Promise.all(children.map(exited));
+  for (const stopService of stoppers.reverse()) await stopService();
   process.exit(0);
 }
 process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => {
-  for (const child of children) child.kill('SIGTERM');
-  void stop();
-});
+process.on('SIGTERM', () => void stop());
 for (const child of children) child.on('exit', () => void stop());
 
 function exited(child: ChildProcess) {
   return new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
+    else
+      child.once('exit', () => {
+        resolve();
+      });
   });
 }
 

@@ -5,10 +5,16 @@ import type session from 'express-session';
 import type { Logger } from 'pino';
 import type { Config } from '@shipshape/config';
 import type { Database } from '@shipshape/db';
+import type { JobQueue } from '@shipshape/queue';
+import type { Storage } from '@shipshape/storage';
 import { createPassport } from './auth/passport';
 import { authRouter } from './auth/routes';
 import { createUsersService } from './auth/users';
 import { healthRouter, type ReadinessCheck } from './health/routes';
+import { exportsRouter } from './exports/routes';
+import { createExportsService } from './exports/service';
+import { filesRouter } from './files/routes';
+import { createFilesService } from './files/service';
 import { errorHandler, unknownRoute } from './http/errors';
 import { requestLogger } from './http/logger';
 import { requireSameOrigin } from './http/same-origin';
@@ -22,6 +28,8 @@ export interface AppDeps {
   db: Database;
   logger: Logger;
   sessionStore: session.Store;
+  storage: Storage;
+  queue: JobQueue;
   readinessChecks: Record<string, ReadinessCheck>;
   /** Folder of static frontend files to serve, as Caddy does in production. */
   webRoot?: string | undefined;
@@ -51,6 +59,21 @@ export function createApp(deps: AppDeps) {
   );
   app.use('/api/auth', authRouter({ users, passport, attemptsPerWindow: config.authRateLimit }));
   app.use('/api/notes', notesRouter({ notes: createNotesService(deps.db) }));
+  app.use(
+    '/api/files',
+    filesRouter({
+      files: createFilesService(deps),
+      storage: deps.storage,
+      maxBytes: config.uploadMaxBytes,
+    }),
+  );
+  app.use(
+    '/api/exports',
+    exportsRouter({
+      exports: createExportsService({ ...deps, ttlMs: config.jobs.exportTtlMs }),
+      storage: deps.storage,
+    }),
+  );
 
   app.use(unknownRoute);
   app.use(errorHandler({ exposeStack: config.isLocal }));

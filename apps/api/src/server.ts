@@ -1,13 +1,16 @@
-// The API process: read config, connect, listen, and shut down cleanly on SIGTERM.
+// The API process: read config, connect to Postgres, S3 and the job queue, listen,
+// and shut down cleanly on SIGTERM.
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit } from '@shipshape/config';
 import { connectDatabase } from '@shipshape/db';
 import { createLogger } from '@shipshape/logger';
+import { createStorage } from '@shipshape/storage';
 import { createApp } from './app';
+import { createJobQueue } from './jobs';
 import { createSessionStore } from './session';
 
 const config = loadConfigOrExit();
-const logger = createLogger(config);
+const logger = createLogger(config, 'api');
 
 if (!config.databaseUrl) {
   logger.fatal(
@@ -17,6 +20,10 @@ if (!config.databaseUrl) {
 }
 
 const { pool, db } = connectDatabase(config.databaseUrl, { max: config.databasePoolMax });
+const storage = createStorage(config.s3);
+// Deployments create their bucket once, with its own permissions; a laptop gets one made for it.
+if (config.isLocal) await storage.ensureBucket();
+const queue = await createJobQueue({ config, db, storage, logger });
 const sessionStore = createSessionStore(pool, { prune: true });
 
 // In local development the API serves the frontend itself, so the browser sees one origin.
@@ -28,20 +35,29 @@ const app = createApp({
   db,
   logger,
   sessionStore,
+  storage,
+  queue,
   webRoot,
-  readinessChecks: { database: () => pool.query('select 1') },
+  readinessChecks: {
+    database: () => pool.query('select 1'),
+    storage: () => storage.check(),
+    queue: () => queue.check(),
+  },
 });
 
 const server = app.listen(config.port, () => {
   logger.info(`API listening on port ${config.port} (APP_ENV=${config.appEnv})`);
 });
 
-// Stop accepting connections, let in-flight requests finish, then release the pool.
+// Stop accepting connections, let in-flight requests finish, then release everything.
 function shutdown(signal: string) {
   logger.info(`${signal} received, shutting down`);
   server.close(() => {
     sessionStore.close();
-    void pool.end().then(() => process.exit(0));
+    void Promise.all([queue.close(), pool.end()]).then(() => {
+      storage.close();
+      process.exit(0);
+    });
   });
   server.closeIdleConnections();
   setTimeout(() => process.exit(1), 10_000).unref();

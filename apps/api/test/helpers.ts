@@ -1,24 +1,43 @@
 // Builds a real app against the run's throwaway database (see test/global-setup.ts).
 import { loadConfig } from '@shipshape/config';
 import { connectDatabase } from '@shipshape/db';
+import { createInProcessQueue } from '@shipshape/queue';
+import { createStorage } from '@shipshape/storage';
+import { createJobHandlers } from '@shipshape/worker/handlers';
 import { pino } from 'pino';
 import request from 'supertest';
-import { afterAll, inject } from 'vitest';
+import { afterAll, expect, inject } from 'vitest';
 import { createApp, type AppDeps } from '../src/app';
 import { createSessionStore } from '../src/session';
 
 export function buildTestApp(env: Record<string, string> = {}, overrides: Partial<AppDeps> = {}) {
   const config = loadConfig({ AUTH_RATE_LIMIT: '1000', ...env });
   const { pool, db } = connectDatabase(inject('databaseUrl'), { max: 4 });
-  afterAll(() => pool.end());
-  return createApp({
+  const storage = createStorage(inject('s3'));
+  const logger = pino({ level: 'silent' });
+  // The worker's real job handlers, run in this process: uploads get thumbnails here too.
+  const jobs = { ...config.jobs, attempts: 2, backoffMs: 10 };
+  const queue = createInProcessQueue({
+    handlers: createJobHandlers({ db, storage, logger, jobs }),
+    attempts: jobs.attempts,
+    backoffMs: jobs.backoffMs,
+  });
+  afterAll(async () => {
+    await queue.close();
+    await pool.end();
+    storage.close();
+  });
+  const deps: AppDeps = {
     config,
     db,
-    logger: pino({ level: 'silent' }),
+    logger,
+    storage,
+    queue,
     sessionStore: createSessionStore(pool, { prune: false }),
     readinessChecks: { database: () => pool.query('select 1') },
     ...overrides,
-  });
+  };
+  return Object.assign(createApp(deps), { deps });
 }
 
 /** What a staging or production deployment must set; the URLs are never dialled by these tests. */
@@ -39,11 +58,27 @@ export const password = 'correct horse battery staple';
 export async function signedUpAgent(app: ReturnType<typeof buildTestApp>) {
   const agent = request.agent(app);
   const email = uniqueEmail();
-  await agent.post('/api/auth/register').send({ email, password }).expect(201);
-  return { agent, email };
+  const res = await agent.post('/api/auth/register').send({ email, password }).expect(201);
+  return { agent, email, userId: res.body.user.id as string };
 }
 
 export function sessionCookie(response: request.Response): string | undefined {
   const cookies = response.headers['set-cookie'] as unknown as string[] | undefined;
   return cookies?.find((cookie) => cookie.startsWith('shipshape.sid='));
+}
+
+/** Polls until `read` returns something `done` accepts; jobs finish in the background. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+): Promise<T> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) {
+      expect.fail(`condition not reached in time; last value: ${JSON.stringify(value)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -1,0 +1,65 @@
+// "Export my data": a row records the request, the worker writes the archive, and only its
+// owner can fetch it until it expires (the cleanup job removes it after EXPORT_TTL_HOURS).
+import { and, eq, inArray } from 'drizzle-orm';
+import { dataExports, singleRow, type Database, type ExportRow } from '@shipshape/db';
+import type { JobQueue } from '@shipshape/queue';
+import { notFound } from '../http/errors';
+
+export function toPublic(row: ExportRow) {
+  return {
+    id: row.id,
+    status: row.status,
+    size: row.size,
+    failureReason: row.failureReason,
+    downloadUrl: row.status === 'ready' ? `/api/exports/${row.id}/download` : null,
+    createdAt: row.createdAt,
+    completedAt: row.completedAt,
+    expiresAt: row.expiresAt,
+  };
+}
+
+export function createExportsService(deps: { db: Database; queue: JobQueue; ttlMs: number }) {
+  const { db, queue } = deps;
+
+  return {
+    /** Starts an export, or hands back the one already under way: one export at a time. */
+    async request(userId: string): Promise<ExportRow> {
+      const [running] = await db
+        .select()
+        .from(dataExports)
+        .where(
+          and(eq(dataExports.userId, userId), inArray(dataExports.status, ['pending', 'running'])),
+        );
+      if (running) return running;
+
+      const row = singleRow(
+        await db
+          .insert(dataExports)
+          .values({ userId, expiresAt: new Date(Date.now() + deps.ttlMs) })
+          .returning(),
+      );
+      try {
+        await queue.enqueue(
+          'export-data',
+          { exportId: row.id },
+          { jobId: `export-data-${row.id}` },
+        );
+      } catch (error) {
+        await db.delete(dataExports).where(eq(dataExports.id, row.id));
+        throw error;
+      }
+      return row;
+    },
+
+    async get(userId: string, id: string): Promise<ExportRow> {
+      const [row] = await db
+        .select()
+        .from(dataExports)
+        .where(and(eq(dataExports.userId, userId), eq(dataExports.id, id)));
+      if (!row || row.expiresAt < new Date()) throw notFound('Export');
+      return row;
+    },
+  };
+}
+
+export type ExportsService = ReturnType<typeof createExportsService>;

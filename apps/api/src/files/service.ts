@@ -1,0 +1,156 @@
+// Uploads, listing, download and deletion of a user's files. The order of writes keeps the
+// database and the bucket in agreement: the row is written first (as 'uploading', which no user
+// ever sees), then the object; on any failure the object and then the row are removed.
+import { randomUUID } from 'node:crypto';
+import { and, desc, eq, ne, sql } from 'drizzle-orm';
+import { files, notes, singleRow, type Database, type FileRow } from '@shipshape/db';
+import type { Logger } from '@shipshape/logger';
+import type { JobQueue } from '@shipshape/queue';
+import { fileKey, type Storage } from '@shipshape/storage';
+import { HttpError, notFound } from '../http/errors';
+import { cleanFilename } from './content-disposition';
+import { detectType, isAllowedType, SNIFF_BYTES } from './detect-type';
+import type { IncomingFile } from './multipart';
+import { peekStream } from './peek';
+
+export interface FilesDeps {
+  db: Database;
+  storage: Storage;
+  queue: JobQueue;
+  logger: Logger;
+}
+
+export type PublicFile = ReturnType<typeof toPublic>;
+
+export function toPublic(row: FileRow) {
+  return {
+    id: row.id,
+    noteId: row.noteId,
+    name: row.originalName,
+    contentType: row.contentType,
+    size: row.size,
+    sha256: row.sha256,
+    width: row.width,
+    height: row.height,
+    status: row.status,
+    failureReason: row.failureReason,
+    contentUrl: `/api/files/${row.id}/content`,
+    thumbnailUrl: row.thumbnailKey ? `/api/files/${row.id}/thumbnail` : null,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+const refusedType = () =>
+  new HttpError(
+    415,
+    'unsupported_type',
+    'This type of file is not accepted. Upload a PNG, JPEG, WebP or GIF image, a PDF or plain text.',
+  );
+
+export function createFilesService({ db, storage, queue, logger }: FilesDeps) {
+  // Rows still being uploaded are invisible: a user never sees a row without its object.
+  const visible = (userId: string, id: string) =>
+    and(eq(files.userId, userId), eq(files.id, id), ne(files.status, 'uploading'));
+
+  async function ownedNoteId(userId: string, noteId: string | undefined): Promise<string | null> {
+    if (noteId === undefined || noteId === '') return null;
+    const [note] = /^[0-9a-f-]{36}$/i.test(noteId)
+      ? await db
+          .select({ id: notes.id })
+          .from(notes)
+          .where(and(eq(notes.id, noteId), eq(notes.userId, userId)))
+      : [];
+    if (!note)
+      throw new HttpError(404, 'not_found', 'Note not found.', { noteId: 'No such note.' });
+    return note.id;
+  }
+
+  // Object first, then row: if the object cannot be removed the row stays 'uploading',
+  // invisible, and the cleanup job finishes the work.
+  async function discard(id: string, key: string) {
+    await storage.delete(key);
+    await db.delete(files).where(eq(files.id, id));
+  }
+
+  return {
+    async upload(userId: string, incoming: IncomingFile): Promise<PublicFile> {
+      const noteId = await ownedNoteId(userId, incoming.fields.noteId);
+      const { head, body } = await peekStream(incoming.stream, SNIFF_BYTES);
+      const contentType = await detectType(head);
+      if (!isAllowedType(contentType)) throw refusedType();
+
+      const id = randomUUID();
+      const key = fileKey(userId, id);
+      await db.insert(files).values({
+        id,
+        userId,
+        noteId,
+        objectKey: key,
+        originalName: cleanFilename(incoming.filename),
+        contentType,
+      });
+      try {
+        const { size } = await storage.putStream(key, body, {
+          contentType,
+          abortSignal: incoming.signal,
+        });
+        // A body cut at the size limit may still have been stored whole up to the cut.
+        incoming.signal.throwIfAborted();
+        const row = singleRow(
+          await db
+            .update(files)
+            .set({ status: 'uploaded', size, updatedAt: sql`now()` })
+            .where(eq(files.id, id))
+            .returning(),
+        );
+        await queue.enqueue('process-file', { fileId: id }, { jobId: `process-file-${id}` });
+        return toPublic(row);
+      } catch (error) {
+        await discard(id, key).catch((cleanupError: unknown) => {
+          logger.warn(
+            { err: cleanupError, fileId: id },
+            'upload cleanup deferred to the cleanup job',
+          );
+        });
+        throw incoming.signal.aborted ? incoming.signal.reason : error;
+      }
+    },
+
+    /** Newest first, keyset-paginated like notes. */
+    async list(userId: string, { limit, cursor }: { limit: number; cursor?: string | undefined }) {
+      const after = cursor
+        ? sql`(${files.createdAt}, ${files.id}) < (select created_at, id from files where id = ${cursor} and user_id = ${userId})`
+        : undefined;
+      const rows = await db
+        .select()
+        .from(files)
+        .where(and(eq(files.userId, userId), ne(files.status, 'uploading'), after))
+        .orderBy(desc(files.createdAt), desc(files.id))
+        .limit(limit + 1);
+      const page = rows.slice(0, limit);
+      return {
+        files: page.map(toPublic),
+        nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
+      };
+    },
+
+    async get(userId: string, id: string): Promise<FileRow> {
+      const [row] = await db.select().from(files).where(visible(userId, id));
+      if (!row) throw notFound('File');
+      return row;
+    },
+
+    /** The row goes first: from then on no user can reach the objects, which are removed next. */
+    async remove(userId: string, id: string): Promise<void> {
+      const [row] = await db.delete(files).where(visible(userId, id)).returning();
+      if (!row) throw notFound('File');
+      const keys = [row.objectKey, ...(row.thumbnailKey ? [row.thumbnailKey] : [])];
+      await storage.deleteMany(keys).catch((error: unknown) => {
+        logger.warn({ err: error, fileId: id }, 'object removal deferred to the cleanup job');
+      });
+    },
+  };
+}
+
+export type FilesService = ReturnType<typeof createFilesService>;
