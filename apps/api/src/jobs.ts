@@ -11,7 +11,6 @@ import {
   type JobQueue,
 } from '@shipshape/queue';
 import type { Storage } from '@shipshape/storage';
-import { createJobHandlers } from '@shipshape/worker/handlers';
 
 export async function createJobQueue(deps: {
   config: Pick<Config, 'redis' | 'jobs'>;
@@ -29,6 +28,8 @@ export async function createJobQueue(deps: {
       ...retry,
     });
   }
+  // Loaded only here, so a deployed API never loads the image libraries the worker uses.
+  const { createJobHandlers } = await import('@shipshape/worker/handlers');
   const queue = createInProcessQueue({
     handlers: createJobHandlers({ ...deps, jobs }),
     logger: deps.logger,
