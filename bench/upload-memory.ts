@@ -143,7 +143,7 @@ async function upload(cookie: string, size: number, onProgress: (sent: number) =
     headers: { cookie, 'content-type': `multipart/form-data; boundary=${boundary}` },
     body,
     duplex: 'half',
-  } as RequestInit);
+  });
   if (res.status !== 201) throw new Error(`upload failed: ${res.status} ${await res.text()}`);
   return (await res.json()) as { contentUrl: string };
 }
