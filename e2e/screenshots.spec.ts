@@ -41,5 +41,40 @@ for (const { name, width, height } of widths) {
       await expect(page.getByRole('heading', { name: 'Packing list' })).toBeVisible();
       await page.screenshot(shot('signed-in'));
     });
+
+    test('screenshots the files section and a finished export', async ({ page }, testInfo) => {
+      const shot = (view: string) => ({
+        path: join(testInfo.project.outputDir, 'screenshots', `${view}-${width}.png`),
+        fullPage: true,
+      });
+
+      await page.goto('/');
+      await expect(page.getByRole('form', { name: 'Sign in' })).toBeVisible();
+      // A real PNG to upload, with something to see in its thumbnail: the sign-in page itself.
+      const picture = await page.screenshot();
+
+      const email = `screenshots-files-${Date.now()}-${width}@example.test`;
+      const registered = await page.request.post('/api/auth/register', {
+        data: { email, password: 'correct horse battery staple' },
+      });
+      expect(registered.ok()).toBe(true);
+      const note = { title: 'Trip photos', body: 'Sort them before Friday.' };
+      expect((await page.request.post('/api/notes', { data: note })).ok()).toBe(true);
+      for (const file of [
+        { name: 'packing-list.txt', mimeType: 'text/plain', buffer: Buffer.from('Passport\n') },
+        { name: 'sign-in-page.png', mimeType: 'image/png', buffer: picture },
+      ]) {
+        expect((await page.request.post('/api/files', { multipart: { file } })).ok()).toBe(true);
+      }
+
+      await page.reload();
+      const files = page.getByRole('list', { name: 'Files' });
+      await expect(files.getByText('Ready', { exact: true })).toHaveCount(2, { timeout: 15_000 });
+      await page.getByRole('button', { name: 'Export my data' }).click();
+      await expect(page.getByRole('link', { name: 'Download export' })).toBeVisible({
+        timeout: 15_000,
+      });
+      await page.screenshot(shot('files'));
+    });
   });
 }

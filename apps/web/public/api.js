@@ -1,5 +1,6 @@
 // A tiny fetch wrapper for the Shipshape API. Every call resolves with the parsed JSON body
 // (or null for 204) and rejects with an ApiError shaped like the API's error responses.
+// Uploads alone use XMLHttpRequest: fetch cannot report how much of a body has been sent.
 
 export class ApiError extends Error {
   /**
@@ -15,6 +16,24 @@ export class ApiError extends Error {
   }
 }
 
+const networkError = () =>
+  new ApiError(0, {
+    code: 'network_error',
+    message: 'Could not reach the server. Check your connection and try again.',
+  });
+
+/** The ApiError for a failed response; `data` is its parsed body, or null if it had none. */
+function errorFor(status, data) {
+  // A proxy in front of the API may answer with HTML (e.g. a 502 page), hence the fallback.
+  return new ApiError(
+    status,
+    data?.error ?? {
+      code: 'http_error',
+      message: `Something went wrong (HTTP ${status}). Please try again.`,
+    },
+  );
+}
+
 async function request(method, path, body) {
   let response;
   try {
@@ -26,23 +45,44 @@ async function request(method, path, body) {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
-    throw new ApiError(0, {
-      code: 'network_error',
-      message: 'Could not reach the server. Check your connection and try again.',
-    });
+    throw networkError();
   }
 
   if (response.status === 204) return null;
-  // A proxy in front of the API may answer with HTML (e.g. a 502 page), so parse defensively.
   const data = await response.json().catch(() => null);
   if (response.ok) return data;
-  throw new ApiError(
-    response.status,
-    data?.error ?? {
-      code: 'http_error',
-      message: `Something went wrong (HTTP ${response.status}). Please try again.`,
-    },
-  );
+  throw errorFor(response.status, data);
+}
+
+/**
+ * Sends `file` as multipart/form-data. `onProgress(sentBytes, totalBytes)` follows the upload;
+ * aborting `signal` cancels it, rejecting with code 'aborted'.
+ */
+function upload(path, file, { noteId, onProgress, signal }) {
+  const form = new FormData();
+  // The server reads the body as it streams in and sees only the fields sent before the file.
+  if (noteId) form.append('noteId', noteId);
+  form.append('file', file);
+
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', path);
+    // A body that is not JSON (a proxy's HTML error page) arrives as null.
+    xhr.responseType = 'json';
+    xhr.upload.addEventListener('progress', (event) => {
+      if (event.lengthComputable) onProgress?.(event.loaded, event.total);
+    });
+    xhr.addEventListener('load', () => {
+      if (xhr.status >= 200 && xhr.status < 300) resolve(xhr.response);
+      else reject(errorFor(xhr.status, xhr.response));
+    });
+    xhr.addEventListener('error', () => reject(networkError()));
+    xhr.addEventListener('abort', () =>
+      reject(new ApiError(0, { code: 'aborted', message: 'The upload was cancelled.' })),
+    );
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(form);
+  });
 }
 
 export const api = {
@@ -59,4 +99,17 @@ export const api = {
   createNote: (note) => request('POST', '/api/notes', note),
   updateNote: (id, changes) => request('PATCH', `/api/notes/${encodeURIComponent(id)}`, changes),
   deleteNote: (id) => request('DELETE', `/api/notes/${encodeURIComponent(id)}`),
+
+  fileLimits: () => request('GET', '/api/files/limits'),
+  listFiles: (cursor) => {
+    const query = new URLSearchParams({ limit: '20' });
+    if (cursor) query.set('cursor', cursor);
+    return request('GET', `/api/files?${query}`);
+  },
+  getFile: (id) => request('GET', `/api/files/${encodeURIComponent(id)}`),
+  uploadFile: (file, options = {}) => upload('/api/files', file, options),
+  deleteFile: (id) => request('DELETE', `/api/files/${encodeURIComponent(id)}`),
+
+  createExport: () => request('POST', '/api/exports'),
+  getExport: (id) => request('GET', `/api/exports/${encodeURIComponent(id)}`),
 };

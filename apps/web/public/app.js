@@ -3,22 +3,29 @@
 
 import { api } from './api.js';
 import { resetAuth, setUpAuth } from './auth.js';
+import { setUpDataExport } from './data-export.js';
 import { clearAlert, showAlert } from './feedback.js';
+import { setUpFiles } from './files.js';
 import { setUpNotes } from './notes.js';
 
 const authView = document.getElementById('auth-view');
-const notesView = document.getElementById('notes-view');
+const signedInViews = ['notes-view', 'files-view', 'export-view'].map((id) =>
+  document.getElementById(id),
+);
 const session = document.getElementById('session');
 const sessionEmail = document.getElementById('session-email');
 const signOutButton = document.getElementById('sign-out');
 
-const notes = setUpNotes({
-  onSessionEnded() {
-    showSignedOut();
-    showAlert('Your session has ended. Please sign in again.');
-    focusSignIn();
-  },
-});
+// Any part of the signed-in view can find that the session is over (an API call answers 401).
+function onSessionEnded() {
+  showSignedOut();
+  showAlert('Your session has ended. Please sign in again.');
+  focusSignIn();
+}
+
+const notes = setUpNotes({ onSessionEnded });
+const files = setUpFiles({ onSessionEnded });
+const dataExport = setUpDataExport({ onSessionEnded });
 
 setUpAuth({
   onSignedIn(user) {
@@ -32,15 +39,19 @@ function showSignedIn(user) {
   sessionEmail.textContent = user.email;
   session.hidden = false;
   authView.hidden = true;
-  notesView.hidden = false;
+  for (const view of signedInViews) view.hidden = false;
   void notes.load();
+  void files.load();
 }
 
 function showSignedOut() {
   clearAlert();
   session.hidden = true;
-  notesView.hidden = true;
+  for (const view of signedInViews) view.hidden = true;
   notes.reset();
+  // Also stops polling for file and export status: nobody is signed in to see it.
+  files.reset();
+  dataExport.reset();
   resetAuth();
   authView.hidden = false;
 }

@@ -1,0 +1,83 @@
+// "Export my data": asks the server for an export, follows it while the worker writes it,
+// then offers the finished document as a download.
+
+import { api } from './api.js';
+import { formatBytes } from './format.js';
+import { createPoller } from './poller.js';
+
+const button = document.getElementById('export-button');
+const progress = document.getElementById('export-progress');
+const status = document.getElementById('export-status');
+const errorMessage = document.getElementById('export-error');
+const download = document.getElementById('export-download');
+
+const statusText = {
+  pending: 'Your export is waiting to start…',
+  running: 'Collecting your notes and files…',
+};
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const isSettled = (dataExport) => dataExport.status === 'ready' || dataExport.status === 'failed';
+
+function render(dataExport) {
+  const { status: state } = dataExport;
+  progress.hidden = isSettled(dataExport);
+  button.disabled = !isSettled(dataExport);
+  errorMessage.textContent =
+    state === 'failed' ? `The export failed: ${dataExport.failureReason ?? 'unknown error'}` : '';
+
+  if (state === 'ready') {
+    const size = dataExport.size === null ? '' : ` (${formatBytes(dataExport.size)})`;
+    const until = dateFormat.format(new Date(dataExport.expiresAt));
+    status.textContent = `Your export is ready${size}. You can download it until ${until}.`;
+    download.href = dataExport.downloadUrl;
+  } else {
+    status.textContent = statusText[state] ?? '';
+  }
+  download.hidden = state !== 'ready';
+}
+
+/**
+ * Wires up the export card. `onSessionEnded()` runs when the API answers 401.
+ * Returns `reset()`, which also stops following an export under way.
+ */
+export function setUpDataExport({ onSessionEnded }) {
+  function handleError(error) {
+    if (error.status === 401) return onSessionEnded();
+    errorMessage.textContent = error.message;
+    progress.hidden = true;
+    status.textContent = '';
+    button.disabled = false;
+  }
+
+  const poller = createPoller({
+    load: api.getExport,
+    isSettled,
+    onUpdate: render,
+    onError: handleError,
+  });
+
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    errorMessage.textContent = '';
+    download.hidden = true;
+    try {
+      const dataExport = await api.createExport();
+      render(dataExport);
+      if (!isSettled(dataExport)) poller.watch(dataExport.id);
+    } catch (error) {
+      handleError(error);
+    }
+  });
+
+  return {
+    reset() {
+      poller.stopAll();
+      progress.hidden = true;
+      status.textContent = '';
+      errorMessage.textContent = '';
+      download.hidden = true;
+      download.removeAttribute('href');
+      button.disabled = false;
+    },
+  };
+}

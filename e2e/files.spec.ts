@@ -1,0 +1,239 @@
+// A person uploads files, watches them being processed, has some refused, deletes one and
+// downloads an export of their data, all through the UI and without ever reloading the page.
+import { randomBytes } from 'node:crypto';
+import { readFile, truncate, writeFile } from 'node:fs/promises';
+import { crc32, deflateSync } from 'node:zlib';
+import { expect, test, type FileChooser, type Page } from '@playwright/test';
+
+const password = 'correct horse battery staple';
+
+// Type checking here runs without the DOM library; this is the one browser class the test needs.
+declare const DataTransfer: new () => { items: { add(file: File): void } };
+
+function uniqueEmail() {
+  return `e2e-files-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.test`;
+}
+
+/** A PNG chunk: its length, type and data, then a checksum of type and data. */
+function pngChunk(type: string, data: Buffer): Buffer {
+  const typeAndData = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(data.length);
+  const checksum = Buffer.alloc(4);
+  checksum.writeUInt32BE(crc32(typeAndData));
+  return Buffer.concat([length, typeAndData, checksum]);
+}
+
+/**
+ * A real PNG of random pixels. Noise does not compress, so 1200 × 800 makes about 3 MB:
+ * enough for the progress bar to have something to show.
+ */
+function noisyPng(width: number, height: number): Buffer {
+  const header = Buffer.alloc(13); // compression, filter and interlace methods stay 0
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bits per channel
+  header[9] = 2; // colour type: RGB
+  // Each row starts with its filter type, 0 (none), then three bytes a pixel.
+  const rowLength = 1 + width * 3;
+  const rows = randomBytes(rowLength * height);
+  for (let row = 0; row < height; row++) rows[row * rowLength] = 0;
+  return Buffer.concat([
+    Buffer.from('89504e470d0a1a0a', 'hex'),
+    pngChunk('IHDR', header),
+    pngChunk('IDAT', deflateSync(rows)),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** Picks files the way a person does: the button opens the file chooser. */
+async function chooseFiles(page: Page, files: Parameters<FileChooser['setFiles']>[0]) {
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByRole('button', { name: 'Choose files' }).click();
+  await (await chooser).setFiles(files);
+}
+
+const fileCard = (page: Page, name: string) =>
+  page.getByRole('listitem').filter({ has: page.getByRole('heading', { name }) });
+
+test('uploads, watches, refuses and deletes files, then exports the data', async ({
+  page,
+}, testInfo) => {
+  const email = uniqueEmail();
+  let uploadRequests = 0;
+  page.on('request', (request) => {
+    if (request.method() === 'POST' && request.url().endsWith('/api/files')) uploadRequests++;
+  });
+
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Create an account' }).click();
+  const signUp = page.getByRole('form', { name: 'Create your account' });
+  await signUp.getByLabel('Email').fill(email);
+  await signUp.getByLabel('Password').fill(password);
+  await signUp.getByRole('button', { name: 'Create account' }).click();
+  await expect(page.getByText('No files yet')).toBeVisible();
+  await expect(
+    page.getByText(/^PNG, JPEG, WebP, GIF, PDF, or plain text, up to \d+ MB each\.$/),
+  ).toBeVisible();
+
+  // A reload or navigation would lose this; it is checked at the end.
+  await page.evaluate(() => Object.assign(globalThis, { e2eMarker: 'never reloaded' }));
+
+  await test.step('upload a PNG with the file picker and watch the progress bar', async () => {
+    const png = noisyPng(1200, 800);
+    expect(png.length).toBeGreaterThan(2_000_000);
+    // Slow the upload to about 1 MB/s, so the bar is seen part of the way along.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 1_000_000,
+    });
+
+    await chooseFiles(page, { name: 'harbour.png', mimeType: 'image/png', buffer: png });
+    await expect(
+      page.getByRole('status').filter({ hasText: 'Uploading harbour.png…' }),
+    ).toBeVisible();
+    // Named by its text, e.g. "1.2 MB of 2.8 MB — 43%"; seen somewhere between 1 and 99%.
+    const progressBar = page.getByRole('progressbar', { name: / of \d\.\d MB — \d+%$/ });
+    await expect(progressBar).toBeVisible();
+    await expect(progressBar).toHaveAccessibleName(/ — [1-9]\d?%$/);
+
+    await expect(page.getByText('harbour.png is uploaded.')).toBeVisible({ timeout: 15_000 });
+    await expect(progressBar).toBeHidden();
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+  });
+
+  await test.step('the thumbnail and dimensions appear once the server has processed it', async () => {
+    // The upload's answer always says 'uploaded': "Ready" can only come from polling.
+    const card = fileCard(page, 'harbour.png');
+    await expect(card.getByText('Ready', { exact: true })).toBeVisible({ timeout: 15_000 });
+    await expect(card).toContainText('1200 × 800 px');
+    await expect(card).toContainText(/\d\.\d MB/);
+    // The thumbnail is decorative (alt=""), so it has no role to find it by.
+    const thumbnail = card.locator('img');
+    await expect(thumbnail).toBeVisible();
+    // Loaded, not just present: a broken image has no natural width.
+    await expect(thumbnail).toHaveJSProperty('naturalWidth', 256);
+    await expect(card.getByRole('link', { name: 'Download harbour.png' })).toHaveAttribute(
+      'href',
+      /\/api\/files\/[\w-]+\/content$/,
+    );
+  });
+
+  await test.step('drop a text file on the drop zone', async () => {
+    const dataTransfer = await page.evaluateHandle(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['Remember the milk.\n'], 'list.txt', { type: 'text/plain' }));
+      return transfer;
+    });
+    const dropZone = page.getByText('Drag and drop files here, or');
+    await dropZone.dispatchEvent('dragover', { dataTransfer });
+    await dropZone.dispatchEvent('drop', { dataTransfer });
+
+    const card = fileCard(page, 'list.txt');
+    await expect(card.getByText('Ready', { exact: true })).toBeVisible({ timeout: 15_000 });
+    await expect(card).toContainText('19 bytes');
+    // No thumbnail for text: a type icon stands in for it.
+    await expect(card.getByText('TXT', { exact: true })).toBeVisible();
+    await expect(card.locator('img')).toBeHidden();
+  });
+
+  await test.step('a file over the size limit is refused before it is sent', async () => {
+    const limits = await page.request.get('/api/files/limits');
+    const { maxBytes } = (await limits.json()) as { maxBytes: number };
+    // A sparse file: it takes no room on disk, and the browser never reads it anyway.
+    const tooLarge = testInfo.outputPath('too-large.bin');
+    await writeFile(tooLarge, '');
+    await truncate(tooLarge, maxBytes + 1024 * 1024);
+    const uploadRequestsBefore = uploadRequests;
+
+    await chooseFiles(page, tooLarge);
+    const error = page.getByRole('alert').filter({ hasText: 'too-large.bin' });
+    await expect(error).toHaveText(/^too-large\.bin: Files can be at most \d+ MB, and this one is/);
+    await expect(page.getByRole('button', { name: 'Choose files' })).toHaveAccessibleDescription(
+      /^too-large\.bin: Files can be at most/,
+    );
+    expect(uploadRequests).toBe(uploadRequestsBefore);
+  });
+
+  await test.step('a file whose bytes are not an accepted type is refused by the server', async () => {
+    // An executable's first bytes, named and labelled as a PNG: the server looks at the bytes.
+    const elf = Buffer.concat([Buffer.from('7f454c46020101', 'hex'), Buffer.alloc(5000, 1)]);
+    await chooseFiles(page, { name: 'holiday.png', mimeType: 'image/png', buffer: elf });
+    await expect(page.getByRole('alert').filter({ hasText: 'holiday.png' })).toHaveText(
+      /^holiday\.png: This type of file is not accepted\./,
+    );
+    await expect(fileCard(page, 'holiday.png')).toHaveCount(0);
+    await expect(page.getByRole('alert').filter({ hasText: 'too-large.bin' })).toHaveCount(0);
+  });
+
+  await test.step('delete the text file after confirming', async () => {
+    await page.getByRole('button', { name: 'Delete list.txt' }).click();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await expect(fileCard(page, 'list.txt')).toHaveCount(0);
+    await expect(fileCard(page, 'harbour.png')).toBeVisible();
+  });
+
+  await test.step('export my data and download it', async () => {
+    await page.getByRole('button', { name: 'Export my data' }).click();
+    const link = page.getByRole('link', { name: 'Download export' });
+    await expect(link).toBeVisible({ timeout: 15_000 });
+    await expect(page.getByText(/^Your export is ready \(\d.*\)\./)).toBeVisible();
+
+    const download = page.waitForEvent('download');
+    await link.click();
+    const file = await (await download).path();
+    const exported = JSON.parse(await readFile(file, 'utf8'));
+    expect(exported.user.email).toBe(email);
+    expect(exported.files.map((entry: { originalName: string }) => entry.originalName)).toEqual([
+      'harbour.png',
+    ]);
+  });
+
+  expect(await page.evaluate(() => (globalThis as { e2eMarker?: string }).e2eMarker)).toBe(
+    'never reloaded',
+  );
+});
+
+test('signing out stops watching files that are still being processed', async ({ page }) => {
+  // The page's timers run on a fake clock, so the test decides when status checks fall due.
+  await page.clock.install();
+  await page.goto('/');
+  const registered = await page.request.post('/api/auth/register', {
+    data: { email: uniqueEmail(), password },
+  });
+  expect(registered.ok()).toBe(true);
+  await page.reload();
+  // From here on the page's time stands still until the test moves it on.
+  await page.clock.pauseAt(Date.now() + 1000);
+
+  let statusChecks = 0;
+  page.on('request', (request) => {
+    // GET /api/files/:id, the status check; not /api/files/limits.
+    if (/^\/api\/files\/[\da-f-]{36}$/.test(new URL(request.url()).pathname)) statusChecks++;
+  });
+
+  await chooseFiles(page, { name: 'todo.txt', mimeType: 'text/plain', buffer: Buffer.from('x\n') });
+  const card = fileCard(page, 'todo.txt');
+  // Still 'Uploaded' and not yet checked on: the page is waiting to ask about it.
+  await expect(card.getByText('Uploaded', { exact: true })).toBeVisible();
+  expect(statusChecks).toBe(0);
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('form', { name: 'Sign in' })).toBeVisible();
+  await page.clock.runFor(10_000);
+  // Requests are reported in order: once this one is seen, any check fired above was too.
+  const sentinel = page.waitForRequest('**/healthz');
+  await page.evaluate(() => fetch('/healthz'));
+  await sentinel;
+  expect(statusChecks).toBe(0);
+  await expect(page.getByText('Your session has ended')).toBeHidden();
+});
