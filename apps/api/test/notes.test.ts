@@ -46,6 +46,22 @@ describe('notes', () => {
     expect(seen).toEqual(['note 5', 'note 4', 'note 3', 'note 2', 'note 1']);
   });
 
+  it('continues after the cursor even when the note it names was deleted', async () => {
+    const { agent } = await signedUpAgent(app);
+    for (let i = 1; i <= 3; i++)
+      await agent
+        .post('/api/notes')
+        .send({ title: `note ${i}` })
+        .expect(201);
+    const first = await agent.get('/api/notes').query({ limit: 1 }).expect(200);
+    await agent.delete(`/api/notes/${first.body.notes[0].id}`).expect(204);
+    const next = await agent
+      .get('/api/notes')
+      .query({ limit: 5, cursor: first.body.nextCursor })
+      .expect(200);
+    expect(next.body.notes.map((n: { title: string }) => n.title)).toEqual(['note 2', 'note 1']);
+  });
+
   it("answers 404 for another user's note, and leaves it untouched", async () => {
     const owner = await signedUpAgent(app);
     const other = await signedUpAgent(app);

@@ -4,15 +4,11 @@ import { z } from 'zod';
 import type { Storage } from '@shipshape/storage';
 import { currentUser, requireUser } from '../auth/require-user';
 import { notFound } from '../http/errors';
+import { pageQuery } from '../http/pagination';
 import { attachmentHeader } from './content-disposition';
 import { allowedTypes } from './detect-type';
 import { receiveFile } from './multipart';
 import { toPublic, type FilesService } from './service';
-
-const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.uuid({ error: 'Not a valid cursor.' }).optional(),
-});
 
 function idParam(req: Request): string {
   const id = z.uuid().safeParse(req.params.id);
@@ -55,7 +51,7 @@ export function filesRouter(deps: { files: FilesService; storage: Storage; maxBy
   });
 
   router.get('/', async (req, res) => {
-    res.json(await files.list(currentUser(req).id, listQuery.parse(req.query)));
+    res.json(await files.list(currentUser(req).id, pageQuery.parse(req.query)));
   });
 
   router.get('/:id', async (req, res) => {

@@ -2,12 +2,13 @@
 // database and the bucket in agreement: the row is written first (as 'uploading', which no user
 // ever sees), then the object; on any failure the object and then the row are removed.
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, ne, sql } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import { files, notes, singleRow, type Database, type FileRow } from '@shipshape/db';
 import type { Logger } from '@shipshape/logger';
 import type { JobQueue } from '@shipshape/queue';
 import { fileKey, type Storage } from '@shipshape/storage';
 import { HttpError, notFound } from '../http/errors';
+import { keyset, toPage, type PageQuery } from '../http/pagination';
 import { cleanFilename } from './content-disposition';
 import { detectType, isAllowedType, SNIFF_BYTES } from './detect-type';
 import type { IncomingFile } from './multipart';
@@ -117,22 +118,17 @@ export function createFilesService({ db, storage, queue, logger }: FilesDeps) {
       }
     },
 
-    /** Newest first, keyset-paginated like notes. */
-    async list(userId: string, { limit, cursor }: { limit: number; cursor?: string | undefined }) {
-      const after = cursor
-        ? sql`(${files.createdAt}, ${files.id}) < (select created_at, id from files where id = ${cursor} and user_id = ${userId})`
-        : undefined;
+    /** Newest first, a page at a time (see http/pagination.ts). */
+    async list(userId: string, page: PageQuery) {
+      const { after, orderBy } = keyset(files, page);
       const rows = await db
         .select()
         .from(files)
         .where(and(eq(files.userId, userId), ne(files.status, 'uploading'), after))
-        .orderBy(desc(files.createdAt), desc(files.id))
-        .limit(limit + 1);
-      const page = rows.slice(0, limit);
-      return {
-        files: page.map(toPublic),
-        nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null,
-      };
+        .orderBy(...orderBy)
+        .limit(page.limit + 1);
+      const { items, nextCursor } = toPage(rows, page.limit);
+      return { files: items.map(toPublic), nextCursor };
     },
 
     async get(userId: string, id: string): Promise<FileRow> {

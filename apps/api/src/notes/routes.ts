@@ -1,7 +1,8 @@
 import { Router, type Request } from 'express';
 import { currentUser, requireUser } from '../auth/require-user';
 import { notFound } from '../http/errors';
-import { listQuery, noteId, noteInput, notePatch } from './schema';
+import { pageQuery } from '../http/pagination';
+import { noteId, noteInput, notePatch } from './schema';
 import type { NotesService } from './service';
 
 // An id that is not even a UUID names no note: 404, like any note that is not yours.
@@ -16,7 +17,7 @@ export function notesRouter({ notes }: { notes: NotesService }) {
   router.use(requireUser);
 
   router.get('/', async (req, res) => {
-    res.json(await notes.list(currentUser(req).id, listQuery.parse(req.query)));
+    res.json(await notes.list(currentUser(req).id, pageQuery.parse(req.query)));
   });
 
   router.post('/', async (req, res) => {

@@ -16,14 +16,7 @@ export const notePatch = z
     error: 'Send a title, a body, or both.',
   });
 
-export const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  // The id of the last note of the previous page.
-  cursor: z.uuid({ error: 'Not a valid cursor.' }).optional(),
-});
-
 export const noteId = z.uuid();
 
 export type NoteInput = z.infer<typeof noteInput>;
 export type NotePatch = z.infer<typeof notePatch>;
-export type ListQuery = z.infer<typeof listQuery>;

@@ -1,6 +1,7 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { notes, singleRow, type Database, type Note } from '@shipshape/db';
-import type { ListQuery, NoteInput, NotePatch } from './schema';
+import { keyset, toPage, type PageQuery } from '../http/pagination';
+import type { NoteInput, NotePatch } from './schema';
 
 const publicColumns = {
   id: notes.id,
@@ -17,19 +18,17 @@ export function createNotesService(db: Database) {
   const owned = (userId: string, id: string) => and(eq(notes.userId, userId), eq(notes.id, id));
 
   return {
-    /** Newest first. Keyset pagination: the cursor is the last note seen, so pages never skip or repeat. */
-    async list(userId: string, { limit, cursor }: ListQuery) {
-      const after = cursor
-        ? sql`(${notes.createdAt}, ${notes.id}) < (select created_at, id from notes where id = ${cursor} and user_id = ${userId})`
-        : undefined;
+    /** Newest first, a page at a time (see http/pagination.ts). */
+    async list(userId: string, page: PageQuery) {
+      const { after, orderBy } = keyset(notes, page);
       const rows = await db
         .select(publicColumns)
         .from(notes)
         .where(and(eq(notes.userId, userId), after))
-        .orderBy(desc(notes.createdAt), desc(notes.id))
-        .limit(limit + 1);
-      const page = rows.slice(0, limit);
-      return { notes: page, nextCursor: rows.length > limit ? (page.at(-1)?.id ?? null) : null };
+        .orderBy(...orderBy)
+        .limit(page.limit + 1);
+      const { items, nextCursor } = toPage(rows, page.limit);
+      return { notes: items, nextCursor };
     },
 
     async create(userId: string, input: NoteInput): Promise<PublicNote> {
