@@ -73,6 +73,7 @@ async function pingRedis(url: string): Promise<boolean> {
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   });
+  redis.on('error', () => {}); // the failed connect below is the answer, not an error to print
   try {
     await redis.connect();
     await redis.ping();

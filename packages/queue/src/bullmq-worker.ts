@@ -41,10 +41,10 @@ export function startBullmqWorker(options: BullmqWorkerOptions): RunningWorker {
     async (job) => {
       const jobId = job.id ?? 'unknown';
       const attempt = job.attemptsMade + 1;
+      const attempts = job.opts.attempts ?? 1;
       try {
-        await runJob(options.handlers, job.name, job.data, { jobId, attempt, log });
+        await runJob(options.handlers, job.name, job.data, { jobId, attempt, attempts, log });
       } catch (error) {
-        const attempts = job.opts.attempts ?? 1;
         logFailure(log, { name: job.name, jobId, attempt, attempts }, error);
         throw error;
       }

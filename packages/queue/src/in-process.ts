@@ -39,7 +39,7 @@ export function createInProcessQueue(options: InProcessQueueOptions): JobQueue {
   function run<N extends JobName>(name: N, payload: JobPayload<N>, jobId: string, attempt: number) {
     const job = (async () => {
       try {
-        await runJob(handlers, name, payload, { jobId, attempt, log });
+        await runJob(handlers, name, payload, { jobId, attempt, attempts, log });
         unfinishedJobIds.delete(jobId);
       } catch (error) {
         logFailure(log, { name, jobId, attempt, attempts }, error);

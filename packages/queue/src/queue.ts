@@ -39,6 +39,8 @@ export interface JobContext {
   jobId: string;
   /** 1 on the first run, 2 on the first retry, and so on. */
   attempt: number;
+  /** How many attempts the job gets in all: `attempt === attempts` is its last chance. */
+  attempts: number;
   log: QueueLogger;
 }
 

@@ -1,0 +1,18 @@
+// The jobs, by name. The worker process runs them from Redis; in local development without
+// Redis the API runs them in its own process, so this file starts nothing by itself.
+import type { JobHandlers } from '@shipshape/queue';
+import { withJobLog } from './job-log';
+import { cleanup } from './jobs/cleanup';
+import type { JobDeps } from './jobs/deps';
+import { exportData } from './jobs/export-data';
+import { processFile } from './jobs/process-file';
+
+export type { JobDeps };
+
+export function createJobHandlers(deps: JobDeps): JobHandlers {
+  return {
+    'process-file': withJobLog('process-file', processFile(deps), deps.logger),
+    'export-data': withJobLog('export-data', exportData(deps), deps.logger),
+    cleanup: withJobLog('cleanup', cleanup(deps), deps.logger),
+  };
+}

@@ -1,0 +1,84 @@
+// The 'cleanup' job, run on a schedule: removes what crashes and expiry leave behind.
+// Each step works in batches, so memory and request sizes stay small whatever the backlog.
+import { and, eq, inArray, lt } from 'drizzle-orm';
+import { dataExports, files } from '@shipshape/db';
+import type { JobHandlers } from '@shipshape/queue';
+import { exportKey, thumbnailKey } from '@shipshape/storage';
+import { removeOrphanObjects } from './cleanup-orphans';
+import type { JobDeps } from './deps';
+
+export interface CleanupCounts {
+  staleUploads: number;
+  orphans: number;
+  expiredExports: number;
+}
+
+// Rows per query. A run handles at most MAX_BATCHES of them per step; the next run goes on.
+const BATCH = 500;
+const MAX_BATCHES = 20;
+
+// Objects younger than this are never orphans yet: their row may still be being written.
+export const ORPHAN_SAFETY_MARGIN_MS = 10 * 60_000;
+
+export function cleanup(deps: JobDeps): JobHandlers['cleanup'] {
+  return async (_payload, context) => {
+    const counts = await runCleanup(deps);
+    context.log.info(counts, 'Cleanup finished');
+  };
+}
+
+/** One cleanup pass. `now` is a parameter so that tests can look into the future. */
+export async function runCleanup(deps: JobDeps, now = new Date()): Promise<CleanupCounts> {
+  const ago = (ms: number) => new Date(now.getTime() - ms);
+  return {
+    // An upload that has not finished in a whole cleanup period died with its API process.
+    staleUploads: await removeStaleUploads(deps, ago(deps.jobs.cleanupEveryMs)),
+    orphans: await removeOrphanObjects(deps, ago(ORPHAN_SAFETY_MARGIN_MS)),
+    expiredExports: await removeExpiredExports(deps, now),
+  };
+}
+
+async function removeStaleUploads({ db, storage }: JobDeps, before: Date): Promise<number> {
+  const stale = and(eq(files.status, 'uploading'), lt(files.updatedAt, before));
+  let removed = 0;
+  for (let batch = 0; batch < MAX_BATCHES; batch++) {
+    const rows = await db
+      .select({ id: files.id, userId: files.userId, objectKey: files.objectKey })
+      .from(files)
+      .where(stale)
+      .limit(BATCH);
+    if (rows.length === 0) break;
+    // Objects first: should this run die in between, the rows are still there to find next time.
+    await storage.deleteMany(
+      rows.flatMap((row) => [row.objectKey, thumbnailKey(row.userId, row.id)]),
+    );
+    const ids = rows.map((row) => row.id);
+    const deleted = await db
+      .delete(files)
+      .where(and(inArray(files.id, ids), stale))
+      .returning({ id: files.id });
+    removed += deleted.length;
+  }
+  return removed;
+}
+
+async function removeExpiredExports({ db, storage }: JobDeps, now: Date): Promise<number> {
+  let removed = 0;
+  for (let batch = 0; batch < MAX_BATCHES; batch++) {
+    const rows = await db
+      .select({ id: dataExports.id, userId: dataExports.userId })
+      .from(dataExports)
+      .where(lt(dataExports.expiresAt, now))
+      .limit(BATCH);
+    if (rows.length === 0) break;
+    // The key is fixed, so this also removes an object whose run died before recording it.
+    await storage.deleteMany(rows.map((row) => exportKey(row.userId, row.id)));
+    const ids = rows.map((row) => row.id);
+    const deleted = await db
+      .delete(dataExports)
+      .where(inArray(dataExports.id, ids))
+      .returning({ id: dataExports.id });
+    removed += deleted.length;
+  }
+  return removed;
+}

@@ -1,0 +1,62 @@
+// The 'process-file' job: checksum every upload, and give images their dimensions and a
+// thumbnail. Safe to run twice: the thumbnail key is fixed and a ready file is left alone.
+import { eq } from 'drizzle-orm';
+import { files, type Database } from '@shipshape/db';
+import type { JobHandlers } from '@shipshape/queue';
+import { thumbnailKey } from '@shipshape/storage';
+import type { JobDeps } from './deps';
+import { recordingFailure } from './failure';
+import { inspectUpload } from './inspect-upload';
+
+export function processFile({ db, storage }: JobDeps): JobHandlers['process-file'] {
+  return async ({ fileId }, context) => {
+    const [file] = await db.select().from(files).where(eq(files.id, fileId));
+    if (!file) {
+      context.log.info({ fileId }, 'The file no longer exists; nothing to do');
+      return;
+    }
+    // A duplicate job, or a retry of one that finished just before its worker died.
+    if (file.status === 'ready') return;
+
+    await updateFile(db, fileId, { status: 'processing' });
+    await recordingFailure(
+      async () => {
+        const object = await storage.getStream(file.objectKey);
+        // Transient, not permanent: the row is written before its object, and a
+        // replicated store may not show a new object everywhere at once.
+        if (!object) throw new Error('The uploaded file is missing from storage');
+
+        const { sha256, size, image } = await inspectUpload(object.body, file.contentType);
+        let thumbnail: string | null = null;
+        if (image) {
+          thumbnail = thumbnailKey(file.userId, file.id);
+          await storage.putBuffer(thumbnail, image.thumbnail, 'image/webp');
+        }
+        await updateFile(db, fileId, {
+          status: 'ready',
+          sha256,
+          size,
+          width: image?.width ?? null,
+          height: image?.height ?? null,
+          thumbnailKey: thumbnail,
+          failureReason: null,
+        });
+      },
+      {
+        context,
+        markFailed: (reason) => updateFile(db, fileId, { status: 'failed', failureReason: reason }),
+      },
+    );
+  };
+}
+
+async function updateFile(
+  db: Database,
+  fileId: string,
+  values: Partial<typeof files.$inferInsert>,
+): Promise<void> {
+  await db
+    .update(files)
+    .set({ ...values, updatedAt: new Date() })
+    .where(eq(files.id, fileId));
+}

@@ -1,0 +1,33 @@
+// The worker process: read config, connect, run jobs from Redis, and stop cleanly on SIGTERM.
+import { loadConfigOrExit } from '@shipshape/config';
+import { connectDatabase } from '@shipshape/db';
+import { createLogger } from '@shipshape/logger';
+import { createStorage } from '@shipshape/storage';
+import { closeOnSignals } from './shutdown';
+import { startWorker } from './worker';
+
+const config = loadConfigOrExit();
+const logger = createLogger(config, 'worker');
+
+if (!config.redis.url) {
+  // Config refuses a missing REDIS_URL outside local, so this is a laptop: nothing is wrong.
+  logger.info('REDIS_URL is not set: in local development the API runs the jobs itself.');
+  process.exit(0);
+}
+if (!config.databaseUrl) {
+  logger.fatal('DATABASE_URL is not set. Run `pnpm dev`, which starts an embedded database.');
+  process.exit(1);
+}
+
+const { pool, db } = connectDatabase(config.databaseUrl, { max: config.databasePoolMax });
+const storage = createStorage(config.s3);
+const worker = await startWorker({ config, db, storage, logger });
+logger.info(
+  `Worker running ${config.jobs.concurrency} job(s) at a time (APP_ENV=${config.appEnv})`,
+);
+
+closeOnSignals(logger, async () => {
+  await worker.close();
+  await pool.end();
+  storage.close();
+});
