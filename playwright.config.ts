@@ -35,11 +35,13 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: 'pnpm exec tsx e2e/server.ts',
+    command: 'node --import tsx e2e/server.ts',
     url: `${baseURL}/healthz`,
     env: { PORT: String(port) },
     // Locally, a server you already started is reused; CI always starts a fresh one.
     reuseExistingServer: !process.env.CI,
     timeout: 120_000,
+    // SIGTERM, not the default SIGKILL: e2e/server.ts then drops its database and Redis keys.
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
   },
 });

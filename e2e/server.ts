@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit } from '@shipshape/config';
 import { createTestDatabase } from '@shipshape/db/testing';
+import { deleteKeysWithPrefix } from '@shipshape/queue';
 import { startEmbeddedS3 } from '@shipshape/storage/embedded';
 
 const config = loadConfigOrExit();
@@ -48,6 +49,7 @@ async function stop(code: number) {
   );
   await database.drop();
   await s3.stop();
+  if (config.redis.url) await deleteKeysWithPrefix(config.redis.url, env.REDIS_PREFIX ?? '');
   process.exit(code);
 }
 for (const child of children) child.once('exit', (code) => void stop(code ?? 1));

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@shipshape/config';
 import { createTestDatabase } from '@shipshape/db/testing';
+import { deleteKeysWithPrefix } from '@shipshape/queue';
 import { createStorage } from '@shipshape/storage';
 import { startEmbeddedS3 } from '@shipshape/storage/embedded';
 import { Redis } from 'ioredis';
@@ -63,7 +64,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     await database.drop();
     await embeddedS3?.stop();
-    if (redisAnswers) await deleteKeys(redisUrl, `${redisPrefix}*`);
+    if (redisAnswers) await deleteKeysWithPrefix(redisUrl, redisPrefix);
   };
 }
 
@@ -83,16 +84,4 @@ async function pingRedis(url: string): Promise<boolean> {
   } finally {
     redis.disconnect();
   }
-}
-
-// Only this run's keys: the machine's Redis may hold anyone else's data.
-async function deleteKeys(url: string, pattern: string) {
-  const redis = new Redis(url);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  await redis.quit();
 }

@@ -4,4 +4,4 @@ export * from './bullmq-worker';
 export * from './in-process';
 export * from './jobs';
 export * from './queue';
-export type { RedisConnectionOptions } from './redis';
+export { deleteKeysWithPrefix, type RedisConnectionOptions } from './redis';

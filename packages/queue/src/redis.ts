@@ -15,3 +15,23 @@ export function createRedisClient(
     ? new Redis(connection, overrides)
     : new Redis({ ...connection, ...overrides });
 }
+
+/**
+ * Deletes every key that starts with `prefix`, a page at a time (SCAN, never KEYS or FLUSHDB):
+ * how tests and throwaway environments remove what they wrote to a Redis others share.
+ */
+export async function deleteKeysWithPrefix(url: string, prefix: string): Promise<number> {
+  const redis = createRedisClient(url);
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (keys.length > 0) deleted += await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit();
+  }
+  return deleted;
+}

@@ -16,9 +16,7 @@ import {
 } from '@shipshape/queue';
 import {
   deferred,
-  deleteKeys,
   handlers,
-  isRedisReachable,
   recordingLogger,
   redisUrl,
   sleep,
@@ -26,9 +24,9 @@ import {
   uniquePrefix,
 } from './helpers';
 
-const redisReachable = await isRedisReachable(redisUrl);
+const redisReachable = redisUrl !== '';
 if (!redisReachable) {
-  console.warn(`Redis is not reachable at ${redisUrl}: the BullMQ-only tests are skipped.`);
+  console.warn(`No Redis: the BullMQ-only tests are skipped.`);
 }
 
 describe.skipIf(!redisReachable)('BullMQ queue and worker', () => {
@@ -49,7 +47,6 @@ describe.skipIf(!redisReachable)('BullMQ queue and worker', () => {
     await Promise.all(open.map((item) => item.close()));
     await inspector.close();
     await redis.quit();
-    await deleteKeys(prefix);
   });
 
   function queue(): JobQueue {

@@ -1,47 +1,14 @@
-// Shared by the queue tests: a real Redis when there is one, recording handlers and loggers.
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+// Shared by the queue tests: the run's Redis when there is one, recording handlers and loggers.
+import { inject } from 'vitest';
 import type { JobContext, JobHandlers, QueueLogger } from '@shipshape/queue';
 
-export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+// The run's Redis from test/global-setup.ts: undefined when none answered (BullMQ tests skip).
+export const redisUrl = inject('redisUrl') ?? '';
 
-/** True when Redis answers PING within a second. */
-export async function isRedisReachable(url: string): Promise<boolean> {
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 1000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  try {
-    await redis.connect();
-    await redis.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
-
-/** Each test gets its own key prefix on the shared Redis, removed by deleteKeys. */
+let suffix = 0;
+/** A key prefix of its own for each test, inside the run's prefix that global teardown removes. */
 export function uniquePrefix(): string {
-  return `shipshape-test-${randomUUID().slice(0, 8)}`;
-}
-
-/** Removes this test's keys only: never FLUSHDB a Redis other things use. */
-export async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
+  return `${inject('redisPrefix')}-queue-${process.pid}-${suffix++}`;
 }
 
 export interface LogEntry {

@@ -16,16 +16,7 @@ import {
   type QueueLogger,
   type RunningWorker,
 } from '@shipshape/queue';
-import {
-  deferred,
-  deleteKeys,
-  handlers,
-  isRedisReachable,
-  recordingLogger,
-  redisUrl,
-  sync,
-  uniquePrefix,
-} from './helpers';
+import { deferred, handlers, recordingLogger, redisUrl, sync, uniquePrefix } from './helpers';
 
 const retry = { attempts: 3, backoffMs: 100 };
 
@@ -41,9 +32,9 @@ interface Implementation {
   start: (handlers: JobHandlers, logger: QueueLogger) => Running;
 }
 
-const redisReachable = await isRedisReachable(redisUrl);
+const redisReachable = redisUrl !== '';
 if (!redisReachable) {
-  console.warn(`Redis is not reachable at ${redisUrl}: the BullMQ queue tests are skipped.`);
+  console.warn(`No Redis: the BullMQ queue tests are skipped.`);
 }
 
 const implementations: Implementation[] = [
@@ -68,7 +59,6 @@ const implementations: Implementation[] = [
         for (const item of opened) await item.close();
         await inspector.close();
         await redis.quit();
-        await deleteKeys(prefix);
       });
       // The worker first, so that it closes first.
       opened.push(
