@@ -1,6 +1,8 @@
 import { connectDatabase } from '@shipshape/db';
+import { createBullmqQueue } from '@shipshape/queue';
+import { createStorage } from '@shipshape/storage';
 import request from 'supertest';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { buildTestApp } from './helpers';
 
 describe('health and readiness', () => {
@@ -24,5 +26,27 @@ describe('health and readiness', () => {
       message: expect.stringContaining('database'),
     });
     expect(res.body.checks.database).toMatch(/ECONNREFUSED/);
+  });
+
+  it('names S3 and the job queue when they are unreachable', async () => {
+    const storage = createStorage({ ...inject('s3'), endpoint: 'http://127.0.0.1:1' });
+    const queue = createBullmqQueue({ connection: 'redis://127.0.0.1:1', prefix: 'unreachable' });
+    afterAll(async () => {
+      await queue.close();
+      storage.close();
+    });
+    const app = buildTestApp(
+      {},
+      {
+        readinessChecks: {
+          database: () => Promise.resolve(),
+          storage: () => storage.check(),
+          queue: () => queue.check(),
+        },
+      },
+    );
+    const res = await request(app).get('/readyz').expect(503);
+    expect(res.body.error.message).toBe('Not ready: storage, queue unavailable.');
+    expect(res.body.checks.database).toBe('ok');
   });
 });
