@@ -1,5 +1,6 @@
 import request from 'supertest';
-import { describe, expect, it } from 'vitest';
+import { createInProcessQueue } from '@shipshape/queue';
+import { afterAll, describe, expect, it } from 'vitest';
 import { buildTestApp, eventually, signedUpAgent } from './helpers';
 
 const app = buildTestApp();
@@ -32,6 +33,30 @@ describe('data export', () => {
     const other = await signedUpAgent(app);
     await other.agent.get(`/api/exports/${started.body.id}`).expect(404);
     await other.agent.get(`/api/exports/${started.body.id}/download`).expect(404);
+  });
+
+  it('runs one export at a time per user, even when asked twice at once', async () => {
+    // Export jobs that wait until the test ends, so the first export is surely still under way.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const queue = createInProcessQueue({
+      handlers: {
+        'export-data': () => held,
+        'process-file': async () => {},
+        cleanup: async () => {},
+      },
+    });
+    afterAll(async () => {
+      release();
+      await queue.close();
+    });
+    const slow = buildTestApp({}, { queue });
+    const { agent } = await signedUpAgent(slow);
+    const [first, second] = await Promise.all([
+      agent.post('/api/exports').expect(202),
+      agent.post('/api/exports').expect(202),
+    ]);
+    expect(second.body.id).toBe(first.body.id);
   });
 
   it('requires a signed-in user', async () => {

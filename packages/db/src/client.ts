@@ -16,6 +16,14 @@ export function singleRow<T>(rows: T[]): T {
   return row;
 }
 
+const UNIQUE_VIOLATION = '23505';
+
+/** True for Postgres' unique_violation; drizzle wraps driver errors, so the code may sit on the cause. */
+export function isUniqueViolation(error: unknown): boolean {
+  const codeOf = (e: unknown) => (e as { code?: unknown } | undefined)?.code;
+  return codeOf(error) === UNIQUE_VIOLATION || codeOf((error as Error).cause) === UNIQUE_VIOLATION;
+}
+
 /** One pool per process; drizzle runs its queries through it. */
 export function connectDatabase(
   url: string,

@@ -108,6 +108,10 @@ export const dataExports = pgTable(
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   },
   (t) => [
+    // One export under way per user: a second request gets the first one back.
+    uniqueIndex('exports_one_under_way_per_user')
+      .on(t.userId)
+      .where(sql`${t.status} in ('pending', 'running')`),
     index('exports_user_idx').on(t.userId, t.createdAt.desc()),
     index('exports_expires_idx').on(t.expiresAt),
   ],

@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import { singleRow, users, type Database } from '@shipshape/db';
+import { isUniqueViolation, singleRow, users, type Database } from '@shipshape/db';
 import { HttpError } from '../http/errors';
 import { burnVerifyTime, hashPassword, verifyPassword } from './passwords';
 import type { Credentials } from './schema';
@@ -9,8 +9,6 @@ export interface SessionUser {
   id: string;
   email: string;
 }
-
-const UNIQUE_VIOLATION = '23505';
 
 export function createUsersService(db: Database) {
   return {
@@ -57,9 +55,3 @@ export function createUsersService(db: Database) {
 }
 
 export type UsersService = ReturnType<typeof createUsersService>;
-
-// drizzle wraps driver errors; the Postgres error code sits on the error or its cause.
-function isUniqueViolation(error: unknown): boolean {
-  const codeOf = (e: unknown) => (e as { code?: unknown } | undefined)?.code;
-  return codeOf(error) === UNIQUE_VIOLATION || codeOf((error as Error).cause) === UNIQUE_VIOLATION;
-}

@@ -1,7 +1,13 @@
-// "Export my data": a row records the request, the worker writes the archive, and only its
+// "Export my data": a row records the request, the worker writes the JSON document, and only its
 // owner can fetch it until it expires (the cleanup job removes it after EXPORT_TTL_HOURS).
 import { and, eq, inArray } from 'drizzle-orm';
-import { dataExports, singleRow, type Database, type ExportRow } from '@shipshape/db';
+import {
+  dataExports,
+  isUniqueViolation,
+  singleRow,
+  type Database,
+  type ExportRow,
+} from '@shipshape/db';
 import type { JobQueue } from '@shipshape/queue';
 import { notFound } from '../http/errors';
 
@@ -18,26 +24,30 @@ export function toPublic(row: ExportRow) {
   };
 }
 
+const underWayFor = (userId: string) =>
+  and(eq(dataExports.userId, userId), inArray(dataExports.status, ['pending', 'running']));
+
 export function createExportsService(deps: { db: Database; queue: JobQueue; ttlMs: number }) {
   const { db, queue } = deps;
 
   return {
     /** Starts an export, or hands back the one already under way: one export at a time. */
     async request(userId: string): Promise<ExportRow> {
-      const [running] = await db
-        .select()
-        .from(dataExports)
-        .where(
-          and(eq(dataExports.userId, userId), inArray(dataExports.status, ['pending', 'running'])),
+      let row: ExportRow;
+      try {
+        row = singleRow(
+          await db
+            .insert(dataExports)
+            .values({ userId, expiresAt: new Date(Date.now() + deps.ttlMs) })
+            .returning(),
         );
-      if (running) return running;
-
-      const row = singleRow(
-        await db
-          .insert(dataExports)
-          .values({ userId, expiresAt: new Date(Date.now() + deps.ttlMs) })
-          .returning(),
-      );
+      } catch (error) {
+        // A unique index allows one pending or running export per user, even under races.
+        if (!isUniqueViolation(error)) throw error;
+        const [underWay] = await db.select().from(dataExports).where(underWayFor(userId));
+        if (underWay) return underWay;
+        throw error;
+      }
       try {
         await queue.enqueue(
           'export-data',

@@ -42,6 +42,8 @@ export function toPublic(row: FileRow) {
   };
 }
 
+const HEARTBEAT_MS = 30_000;
+
 const refusedType = () =>
   new HttpError(
     415,
@@ -65,6 +67,22 @@ export function createFilesService({ db, storage, queue, logger }: FilesDeps) {
     if (!note)
       throw new HttpError(404, 'not_found', 'Note not found.', { noteId: 'No such note.' });
     return note.id;
+  }
+
+  // A long upload keeps its row's updated_at fresh, so the cleanup job, which removes uploads
+  // idle for a whole cleanup period, never mistakes a slow upload for one whose API died.
+  function heartbeat(id: string) {
+    let last = Date.now();
+    return () => {
+      if (Date.now() - last < HEARTBEAT_MS) return;
+      last = Date.now();
+      db.update(files)
+        .set({ updatedAt: sql`now()` })
+        .where(eq(files.id, id))
+        .catch((error: unknown) => {
+          logger.warn({ err: error, fileId: id }, 'could not refresh the upload heartbeat');
+        });
+    };
   }
 
   // Object first, then row: if the object cannot be removed the row stays 'uploading',
@@ -95,6 +113,7 @@ export function createFilesService({ db, storage, queue, logger }: FilesDeps) {
         const { size } = await storage.putStream(key, body, {
           contentType,
           abortSignal: incoming.signal,
+          onProgress: heartbeat(id),
         });
         // A body cut at the size limit may still have been stored whole up to the cut.
         incoming.signal.throwIfAborted();

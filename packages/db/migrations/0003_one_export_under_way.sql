@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "exports_one_under_way_per_user" ON "exports" USING btree ("user_id") WHERE "exports"."status" in ('pending', 'running');
