@@ -46,16 +46,19 @@ try {
     resetPeak();
     let shown = -1;
     const file = await upload(cookie, size, (sent) => {
-      const percent = Math.floor((sent / size) * 100);
+      // Every percent on a terminal (rewriting one line); every 25% in a log.
+      const step = process.stdout.isTTY ? 1 : 25;
+      const percent = Math.floor(((sent / size) * 100) / step) * step;
       if (percent === shown) return;
       shown = percent;
-      process.stdout.write(`\r  uploading ${mb(size)}: ${percent}%   `);
+      if (process.stdout.isTTY) process.stdout.write(`\r  uploading ${mb(size)}: ${percent}%   `);
+      else console.log(`  uploading ${mb(size)}: ${percent}%`);
     });
     const uploadPeak = memory().peak;
     resetPeak();
     await download(cookie, file.contentUrl, size);
     const downloadPeak = memory().peak;
-    process.stdout.write('\r'.padEnd(40) + '\r');
+    if (process.stdout.isTTY) process.stdout.write('\r'.padEnd(40) + '\r');
     growth.push(Math.max(uploadPeak, downloadPeak) - before.rss);
     console.log(
       `  ${mb(size).padStart(6)} file | RSS before ${mb(before.rss)} | upload peak +${mb(uploadPeak - before.rss)}` +
