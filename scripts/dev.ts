@@ -4,12 +4,16 @@
 // Then the API runs with reload on change, and the worker too when REDIS_URL is set (without it,
 // the API runs the same job handlers in-process). Ctrl-C stops everything cleanly.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit } from '@shipshape/config';
 import { connectDatabase, migrateDatabase } from '@shipshape/db';
 import { startEmbeddedPostgres } from '@shipshape/db/embedded';
 import { startEmbeddedS3 } from '@shipshape/storage/embedded';
+
+// A developer's overrides, if any; variables already set in the shell win.
+if (existsSync('.env')) process.loadEnvFile('.env');
 
 const config = loadConfigOrExit();
 if (!config.isLocal) {
