@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadConfigOrExit } from '@shipshape/config';
 import { createTestDatabase } from '@shipshape/db/testing';
-import { startEmbeddedS3 } from '@shipshape/storage/embedded';
+import { embeddedS3Env, startEmbeddedS3 } from '@shipshape/storage/embedded';
 
 const MB = 1024 * 1024;
 const sizes = [5 * MB, 50 * MB];
@@ -26,10 +26,7 @@ const api = spawn(process.execPath, ['--import', 'tsx', 'apps/api/src/server.ts'
     PORT: String(port),
     LOG_LEVEL: 'warn',
     DATABASE_URL: database.url,
-    S3_ENDPOINT: s3.endpoint,
-    S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    S3_FORCE_PATH_STYLE: 'true',
+    ...embeddedS3Env(s3),
     REDIS_URL: '', // jobs in-process: the bench measures the API alone, so no worker runs
   },
 });

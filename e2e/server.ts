@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit } from '@shipshape/config';
 import { createTestDatabase } from '@shipshape/db/testing';
 import { deleteKeysWithPrefix } from '@shipshape/queue';
-import { startEmbeddedS3 } from '@shipshape/storage/embedded';
+import { embeddedS3Env, startEmbeddedS3 } from '@shipshape/storage/embedded';
 
 const config = loadConfigOrExit();
 const runId = randomBytes(4).toString('hex');
@@ -20,10 +20,7 @@ const env: NodeJS.ProcessEnv = {
   ...process.env,
   APP_ENV: 'local',
   DATABASE_URL: database.url,
-  S3_ENDPOINT: s3.endpoint,
-  S3_ACCESS_KEY_ID: s3.accessKeyId,
-  S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-  S3_FORCE_PATH_STYLE: 'true',
+  ...embeddedS3Env(s3),
   S3_BUCKET: `shipshape-e2e-${runId}`,
   REDIS_PREFIX: `shipshape-e2e-${runId}`,
   // The tests sign in and out many times from one address.

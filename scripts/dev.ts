@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit } from '@shipshape/config';
 import { connectDatabase, migrateDatabase } from '@shipshape/db';
 import { startEmbeddedPostgres } from '@shipshape/db/embedded';
-import { startEmbeddedS3 } from '@shipshape/storage/embedded';
+import { embeddedS3Env, startEmbeddedS3 } from '@shipshape/storage/embedded';
 
 // A developer's overrides, if any; variables already set in the shell win.
 if (existsSync('.env')) process.loadEnvFile('.env');
@@ -41,12 +41,7 @@ if (!config.s3.endpoint) {
   step(`Starting embedded S3 server (data in ${dataDir}) ...`);
   const s3 = await startEmbeddedS3({ dataDir });
   stoppers.push(() => s3.stop());
-  Object.assign(env, {
-    S3_ENDPOINT: s3.endpoint,
-    S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    S3_FORCE_PATH_STYLE: 'true',
-  });
+  Object.assign(env, embeddedS3Env(s3));
 }
 
 step('Applying database migrations ...');

@@ -39,3 +39,13 @@ export async function startEmbeddedS3(
     },
   };
 }
+
+/** The environment that points an app process (API or worker) at an embedded S3 server. */
+export function embeddedS3Env(s3: EmbeddedS3): Record<string, string> {
+  return {
+    S3_ENDPOINT: s3.endpoint,
+    S3_ACCESS_KEY_ID: s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    S3_FORCE_PATH_STYLE: 'true', // s3rver has no virtual-host bucket addressing
+  };
+}

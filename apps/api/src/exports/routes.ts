@@ -1,17 +1,11 @@
-import { pipeline } from 'node:stream/promises';
-import { Router, type Request } from 'express';
-import { z } from 'zod';
+import { Router } from 'express';
 import type { Storage } from '@shipshape/storage';
 import { currentUser, requireUser } from '../auth/require-user';
 import { attachmentHeader } from '../files/content-disposition';
-import { HttpError, notFound } from '../http/errors';
+import { HttpError } from '../http/errors';
+import { idParam } from '../http/params';
+import { sendObject } from '../http/send-object';
 import { toPublic, type ExportsService } from './service';
-
-function idParam(req: Request): string {
-  const id = z.uuid().safeParse(req.params.id);
-  if (!id.success) throw notFound('Export');
-  return id.data;
-}
 
 export function exportsRouter({ exports, storage }: { exports: ExportsService; storage: Storage }) {
   const router = Router();
@@ -22,24 +16,23 @@ export function exportsRouter({ exports, storage }: { exports: ExportsService; s
   });
 
   router.get('/:id', async (req, res) => {
-    res.json(toPublic(await exports.get(currentUser(req).id, idParam(req))));
+    res.json(toPublic(await exports.get(currentUser(req).id, idParam(req, 'Export'))));
   });
 
   router.get('/:id/download', async (req, res) => {
-    const row = await exports.get(currentUser(req).id, idParam(req));
+    const row = await exports.get(currentUser(req).id, idParam(req, 'Export'));
     if (row.status !== 'ready' || !row.objectKey) {
       throw new HttpError(409, 'export_not_ready', 'This export is not ready yet.');
     }
-    const object = await storage.getStream(row.objectKey);
-    if (!object) throw notFound('Export');
     const day = row.createdAt.toISOString().slice(0, 10);
-    res.set({
-      'Content-Type': 'application/json',
-      'Content-Disposition': attachmentHeader(`shipshape-export-${day}.json`),
-      'Cache-Control': 'private, no-store',
-      ...(object.contentLength !== undefined && { 'Content-Length': String(object.contentLength) }),
+    await sendObject(storage, res, row.objectKey, {
+      what: 'Export',
+      headers: {
+        'Content-Type': 'application/json',
+        'Content-Disposition': attachmentHeader(`shipshape-export-${day}.json`),
+        'Cache-Control': 'private, no-store',
+      },
     });
-    await pipeline(object.body, res);
   });
 
   return router;

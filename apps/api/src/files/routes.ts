@@ -1,36 +1,14 @@
-import { pipeline } from 'node:stream/promises';
-import { Router, type Request, type Response } from 'express';
-import { z } from 'zod';
+import { Router } from 'express';
 import type { Storage } from '@shipshape/storage';
 import { currentUser, requireUser } from '../auth/require-user';
 import { notFound } from '../http/errors';
+import { idParam } from '../http/params';
+import { sendObject } from '../http/send-object';
 import { pageQuery } from '../http/pagination';
 import { attachmentHeader } from './content-disposition';
 import { allowedTypes } from './detect-type';
 import { receiveFile } from './multipart';
 import { toPublic, type FilesService } from './service';
-
-function idParam(req: Request): string {
-  const id = z.uuid().safeParse(req.params.id);
-  if (!id.success) throw notFound('File');
-  return id.data;
-}
-
-async function sendObject(
-  storage: Storage,
-  res: Response,
-  key: string,
-  headers: Record<string, string>,
-) {
-  const object = await storage.getStream(key);
-  if (!object) throw notFound('File');
-  res.set({
-    ...headers,
-    ...(object.contentLength !== undefined && { 'Content-Length': String(object.contentLength) }),
-    'Cache-Control': 'private, no-cache',
-  });
-  await pipeline(object.body, res);
-}
 
 export function filesRouter(deps: { files: FilesService; storage: Storage; maxBytes: number }) {
   const { files, storage } = deps;
@@ -55,26 +33,32 @@ export function filesRouter(deps: { files: FilesService; storage: Storage; maxBy
   });
 
   router.get('/:id', async (req, res) => {
-    res.json(toPublic(await files.get(currentUser(req).id, idParam(req))));
+    res.json(toPublic(await files.get(currentUser(req).id, idParam(req, 'File'))));
   });
 
   router.get('/:id/content', async (req, res) => {
-    const file = await files.get(currentUser(req).id, idParam(req));
+    const file = await files.get(currentUser(req).id, idParam(req, 'File'));
     await sendObject(storage, res, file.objectKey, {
-      'Content-Type':
-        file.contentType === 'text/plain' ? 'text/plain; charset=utf-8' : file.contentType,
-      'Content-Disposition': attachmentHeader(file.originalName),
+      what: 'File',
+      headers: {
+        'Content-Type':
+          file.contentType === 'text/plain' ? 'text/plain; charset=utf-8' : file.contentType,
+        'Content-Disposition': attachmentHeader(file.originalName),
+      },
     });
   });
 
   router.get('/:id/thumbnail', async (req, res) => {
-    const file = await files.get(currentUser(req).id, idParam(req));
+    const file = await files.get(currentUser(req).id, idParam(req, 'File'));
     if (!file.thumbnailKey) throw notFound('Thumbnail');
-    await sendObject(storage, res, file.thumbnailKey, { 'Content-Type': 'image/webp' });
+    await sendObject(storage, res, file.thumbnailKey, {
+      what: 'Thumbnail',
+      headers: { 'Content-Type': 'image/webp' },
+    });
   });
 
   router.delete('/:id', async (req, res) => {
-    await files.remove(currentUser(req).id, idParam(req));
+    await files.remove(currentUser(req).id, idParam(req, 'File'));
     res.status(204).end();
   });
 

@@ -3,6 +3,7 @@
 // ever sees), then the object; on any failure the object and then the row are removed.
 import { randomUUID } from 'node:crypto';
 import { and, eq, ne, sql } from 'drizzle-orm';
+import { z } from 'zod';
 import { files, notes, singleRow, type Database, type FileRow } from '@shipshape/db';
 import type { Logger } from '@shipshape/logger';
 import type { JobQueue } from '@shipshape/queue';
@@ -58,7 +59,7 @@ export function createFilesService({ db, storage, queue, logger }: FilesDeps) {
 
   async function ownedNoteId(userId: string, noteId: string | undefined): Promise<string | null> {
     if (noteId === undefined || noteId === '') return null;
-    const [note] = /^[0-9a-f-]{36}$/i.test(noteId)
+    const [note] = z.uuid().safeParse(noteId).success
       ? await db
           .select({ id: notes.id })
           .from(notes)

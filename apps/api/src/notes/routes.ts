@@ -1,16 +1,10 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { currentUser, requireUser } from '../auth/require-user';
 import { notFound } from '../http/errors';
+import { idParam } from '../http/params';
 import { pageQuery } from '../http/pagination';
-import { noteId, noteInput, notePatch } from './schema';
+import { noteInput, notePatch } from './schema';
 import type { NotesService } from './service';
-
-// An id that is not even a UUID names no note: 404, like any note that is not yours.
-function idParam(req: Request): string {
-  const id = noteId.safeParse(req.params.id);
-  if (!id.success) throw notFound('Note');
-  return id.data;
-}
 
 export function notesRouter({ notes }: { notes: NotesService }) {
   const router = Router();
@@ -25,20 +19,20 @@ export function notesRouter({ notes }: { notes: NotesService }) {
   });
 
   router.get('/:id', async (req, res) => {
-    const note = await notes.get(currentUser(req).id, idParam(req));
+    const note = await notes.get(currentUser(req).id, idParam(req, 'Note'));
     if (!note) throw notFound('Note');
     res.json(note);
   });
 
   router.patch('/:id', async (req, res) => {
-    const id = idParam(req);
+    const id = idParam(req, 'Note');
     const note = await notes.update(currentUser(req).id, id, notePatch.parse(req.body));
     if (!note) throw notFound('Note');
     res.json(note);
   });
 
   router.delete('/:id', async (req, res) => {
-    if (!(await notes.remove(currentUser(req).id, idParam(req)))) throw notFound('Note');
+    if (!(await notes.remove(currentUser(req).id, idParam(req, 'Note')))) throw notFound('Note');
     res.status(204).end();
   });
 

@@ -16,7 +16,5 @@ export const notePatch = z
     error: 'Send a title, a body, or both.',
   });
 
-export const noteId = z.uuid();
-
 export type NoteInput = z.infer<typeof noteInput>;
 export type NotePatch = z.infer<typeof notePatch>;
