@@ -30,8 +30,16 @@ const envSchema = z.object({
   DATABASE_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   SESSION_SECRET: optionalString,
-  TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .refine((value) => value.trim() !== 'true', {
+      message:
+        'true would let any client choose its own IP; give the hop count or the address of your proxy',
+    }),
   AUTH_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+  AUTH_ACCOUNT_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(300).default(8),
   WEB_ROOT: optionalString,
   DATA_DIR: z.string().default('.data'),
   REDIS_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^rediss?$/ }).optional()),
@@ -98,9 +106,17 @@ export interface Config {
   databaseUrl: string | undefined;
   databasePoolMax: number;
   sessionSecret: string;
-  /** Express `trust proxy` value: a hop count, or a list of trusted proxy addresses. */
-  trustProxy: number | string;
+  /**
+   * Express `trust proxy` value: false (trust no proxy: the connecting address is the client),
+   * a hop count, or a list of trusted proxy addresses.
+   */
+  trustProxy: false | number | string;
+  /** Failed sign-ins and sign-ups allowed per client IP in 15 minutes. */
   authRateLimit: number;
+  /** Failed sign-ins allowed per account in 15 minutes, whatever the IPs they come from. */
+  authAccountRateLimit: number;
+  /** How long SIGTERM waits for in-flight requests before aborting them. */
+  shutdownGraceMs: number;
   webRoot: string | undefined;
   dataDir: string;
   /** Unset only in local, where jobs run inside the API process instead of on Redis. */
@@ -149,8 +165,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
     sessionSecret: e.SESSION_SECRET ?? LOCAL_SESSION_SECRET,
-    trustProxy: /^\d+$/.test(e.TRUST_PROXY) ? Number(e.TRUST_PROXY) : e.TRUST_PROXY,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
     authRateLimit: e.AUTH_RATE_LIMIT,
+    authAccountRateLimit: e.AUTH_ACCOUNT_RATE_LIMIT,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     webRoot: e.WEB_ROOT,
     dataDir: e.DATA_DIR,
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
@@ -172,6 +190,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       exportTtlMs: e.EXPORT_TTL_HOURS * 3_600_000,
     },
   };
+}
+
+function parseTrustProxy(value: string): Config['trustProxy'] {
+  const trimmed = value.trim();
+  if (trimmed === 'false' || trimmed === '' || trimmed === '0') return false;
+  return /^\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
 }
 
 /** For entry files: load the config, or print the problems and exit with status 1. */

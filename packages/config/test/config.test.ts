@@ -89,6 +89,11 @@ describe('config', () => {
     expect(problemsOf({ DATABASE_URL: 'mysql://db/app' })[0]).toMatch(/^DATABASE_URL:/);
   });
 
+  it('trusts no proxy unless told, and never every proxy', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(problemsOf({ TRUST_PROXY: 'true' })[0]).toMatch(/^TRUST_PROXY:/);
+  });
+
   it('reads TRUST_PROXY as a hop count or a list of addresses', () => {
     expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
     expect(loadConfig({ TRUST_PROXY: 'loopback' }).trustProxy).toBe('loopback');
