@@ -17,6 +17,7 @@ import { filesRouter } from './files/routes';
 import { createFilesService } from './files/service';
 import { errorHandler, unknownRoute } from './http/errors';
 import { requestLogger } from './http/logger';
+import { noStore } from './http/no-store';
 import { requireSameOrigin } from './http/same-origin';
 import { securityHeaders } from './http/security-headers';
 import { notesRouter } from './notes/routes';
@@ -51,7 +52,7 @@ export function createApp(deps: AppDeps) {
   app.use(healthRouter({ checks: deps.readinessChecks }));
   if (deps.webRoot) app.use(express.static(deps.webRoot));
 
-  app.use('/api', express.json({ limit: '100kb' }), requireSameOrigin);
+  app.use('/api', noStore, express.json({ limit: '100kb' }), requireSameOrigin);
   app.use(
     '/api',
     sessionMiddleware(config, deps.sessionStore),

@@ -30,7 +30,6 @@ export function exportsRouter({ exports, storage }: { exports: ExportsService; s
       headers: {
         'Content-Type': 'application/json',
         'Content-Disposition': attachmentHeader(`shipshape-export-${day}.json`),
-        'Cache-Control': 'private, no-store',
       },
     });
   });

@@ -1,7 +1,9 @@
 // One error type for every failure a client should hear about, and the one middleware
 // that turns any thrown error into `{ error: { code, message } }`.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { serializeError } from '@shipshape/logger';
 import { ZodError } from 'zod';
+import { isDependencyOutage, postgresCode } from './outages';
 
 export class HttpError extends Error {
   constructor(
@@ -45,6 +47,20 @@ function fromBodyParser(error: { type?: unknown }): HttpError | undefined {
   return undefined;
 }
 
+const unavailable = () =>
+  new HttpError(
+    503,
+    'service_unavailable',
+    'The service is briefly unavailable. Nothing was changed; try again in a moment.',
+  );
+
+// Postgres' data exceptions (SQLSTATE class 22: out-of-range dates, bad encodings) are caused
+// by a value that passed validation but that Postgres cannot store or compare. Input checks at
+// the edge should catch them first; this keeps one that slipped through a 400, not a 500.
+const invalidValue = () =>
+  new HttpError(400, 'invalid_value', 'A value in this request is out of range or malformed.');
+
+/** The client's own mistakes: ours to explain, with nothing worth logging beyond the code. */
 function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
   if (error instanceof ZodError) return fromZod(error);
@@ -52,17 +68,35 @@ function toHttpError(error: unknown): HttpError | undefined {
   return undefined;
 }
 
+/** Failures of a service we depend on: the log keeps the original error (see serialize-error.ts). */
+function fromDependency(error: unknown): HttpError | undefined {
+  if (isDependencyOutage(error)) return unavailable();
+  if (postgresCode(error)?.startsWith('22')) return invalidValue();
+  return undefined;
+}
+
 export function errorHandler({ exposeStack }: { exposeStack: boolean }): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
-    const known = toHttpError(error);
-    if (known) {
-      req.log.info({ code: known.code }, known.message);
-      const { status, code, message, fields } = known;
+    const send = ({ status, code, message, fields }: HttpError) => {
+      if (status === 503) res.set('Retry-After', '5');
       res.status(status).json({ error: { code, message, ...(fields && { fields }) } });
+    };
+
+    const clientError = toHttpError(error);
+    if (clientError) {
+      req.log.info({ code: clientError.code }, clientError.message);
+      send(clientError);
+      return;
+    }
+    const dependencyError = fromDependency(error);
+    if (dependencyError) {
+      req.log.warn({ code: dependencyError.code, err: error }, dependencyError.message);
+      send(dependencyError);
       return;
     }
     req.log.error({ err: error }, 'unhandled error');
-    const stack = exposeStack && error instanceof Error ? { stack: error.stack } : {};
+    // Local development only, and without the query parameters an error may carry.
+    const stack = exposeStack ? { stack: (serializeError(error) as { stack?: string }).stack } : {};
     res.status(500).json({
       error: { code: 'internal_error', message: 'Something went wrong on our side.', ...stack },
     });

@@ -1,7 +1,7 @@
 // pino-http logs each request: every request's log lines carry its id,
 // which is also sent back as X-Request-Id so a user's bug report can be matched to the logs.
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@shipshape/logger';
+import { serializeError, type Logger } from '@shipshape/logger';
 import { pinoHttp } from 'pino-http';
 
 // Accept an id from the proxy in front (Caddy sets one) when it looks like an id.
@@ -10,6 +10,8 @@ const acceptableId = /^[\w-]{8,128}$/;
 export function requestLogger(logger: Logger) {
   return pinoHttp({
     logger,
+    // pino-http brings its own error serializer, which would log everything an error carries.
+    serializers: { err: serializeError },
     genReqId(req, res) {
       const incoming = req.headers['x-request-id'];
       const id =

@@ -6,7 +6,15 @@ import { and, desc, lt, or, eq, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 
-const cursorFields = z.object({ t: z.iso.datetime(), id: z.uuid() });
+// A cursor is made from a row's created_at, so a real one lies between 1970 and 9999. Any other
+// date (year 0000, say) was written by hand, and Postgres would refuse to compare with it.
+const earliest = Date.UTC(1970, 0, 1);
+const latest = Date.UTC(10_000, 0, 1);
+const cursorTime = z.iso.datetime().refine((value) => {
+  const time = Date.parse(value);
+  return time >= earliest && time < latest;
+});
+const cursorFields = z.object({ t: cursorTime, id: z.uuid() });
 
 const cursor = z.string().transform((value, ctx) => {
   try {

@@ -13,7 +13,6 @@ export async function sendObject(
   const object = await storage.getStream(key);
   if (!object) throw notFound(what);
   res.set({
-    'Cache-Control': 'private, no-cache',
     ...headers,
     ...(object.contentLength !== undefined && { 'Content-Length': String(object.contentLength) }),
   });
