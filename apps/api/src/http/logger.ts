@@ -1,6 +1,8 @@
 // pino-http logs each request: every request's log lines carry its id,
 // which is also sent back as X-Request-Id so a user's bug report can be matched to the logs.
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Request } from 'express';
 import { serializeError, type Logger } from '@shipshape/logger';
 import { pinoHttp } from 'pino-http';
 
@@ -10,8 +12,16 @@ const acceptableId = /^[\w-]{8,128}$/;
 export function requestLogger(logger: Logger) {
   return pinoHttp({
     logger,
-    // pino-http brings its own error serializer, which would log everything an error carries.
-    serializers: { err: serializeError },
+    serializers: {
+      // pino-http brings its own error serializer, which would log everything an error carries.
+      err: serializeError,
+      // The query string may carry cursors or tokens: the log keeps the path alone.
+      req: (req: { method?: string; url?: string; remoteAddress?: string }) => ({
+        method: req.method,
+        url: pathOf(req.url),
+        remoteAddress: req.remoteAddress,
+      }),
+    },
     genReqId(req, res) {
       const incoming = req.headers['x-request-id'];
       const id =
@@ -20,11 +30,41 @@ export function requestLogger(logger: Logger) {
       return id;
     },
     customSuccessMessage(req, res, responseTime) {
-      return `${req.method ?? ''} ${req.url ?? ''} ${res.statusCode} ${Math.round(responseTime)} ms`;
+      return `${describe(req)} ${res.statusCode} ${Math.round(responseTime)} ms`;
+    },
+    customErrorMessage(req, res) {
+      return `${describe(req)} ${res.statusCode}`;
     },
     customLogLevel(_req, res, error) {
       if (error || res.statusCode >= 500) return 'error';
       return 'info';
     },
   });
+}
+
+/**
+ * "GET /api/files/3f0c…/content (/api/files/:id/content)": the full path, never relative to a
+ * router, then the route pattern that matched, which groups the lines of one endpoint.
+ */
+function describe(raw: IncomingMessage): string {
+  const req = raw as Partial<Request> & IncomingMessage;
+  const path = pathOf(req.originalUrl ?? req.url);
+  const route = routePattern(req, path);
+  return `${req.method ?? ''} ${path}${route && route !== path ? ` (${route})` : ''}`;
+}
+
+// A route's pattern ("/:id/content") matches the last segments of the path; the segments before
+// them are where its router is mounted. (req.baseUrl says that too, but only until an error
+// leaves the router, and errors are answered after that.)
+function routePattern(req: Partial<Request>, path: string): string | undefined {
+  const pattern: unknown = req.route?.path;
+  if (typeof pattern !== 'string') return undefined;
+  const routeSegments = pattern.split('/').filter(Boolean);
+  const pathSegments = path.split('/').filter(Boolean);
+  const mount = pathSegments.slice(0, pathSegments.length - routeSegments.length);
+  return `/${[...mount, ...routeSegments].join('/')}`;
+}
+
+function pathOf(url: string | undefined): string {
+  return (url ?? '').split('?')[0] ?? '';
 }
