@@ -1,9 +1,8 @@
 // A person uploads files, watches them being processed, has some refused, deletes one and
 // downloads an export of their data, all through the UI and without ever reloading the page.
-import { randomBytes } from 'node:crypto';
 import { readFile, truncate, writeFile } from 'node:fs/promises';
-import { crc32, deflateSync } from 'node:zlib';
 import { expect, test, type FileChooser, type Page } from '@playwright/test';
+import { noisyPng } from './png';
 
 const password = 'correct horse battery staple';
 
@@ -12,38 +11,6 @@ declare const DataTransfer: new () => { items: { add(file: File): void } };
 
 function uniqueEmail() {
   return `e2e-files-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.test`;
-}
-
-/** A PNG chunk: its length, type and data, then a checksum of type and data. */
-function pngChunk(type: string, data: Buffer): Buffer {
-  const typeAndData = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const checksum = Buffer.alloc(4);
-  checksum.writeUInt32BE(crc32(typeAndData));
-  return Buffer.concat([length, typeAndData, checksum]);
-}
-
-/**
- * A real PNG of random pixels. Noise does not compress, so 1200 × 800 makes about 3 MB:
- * enough for the progress bar to have something to show.
- */
-function noisyPng(width: number, height: number): Buffer {
-  const header = Buffer.alloc(13); // compression, filter and interlace methods stay 0
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8; // bits per channel
-  header[9] = 2; // colour type: RGB
-  // Each row starts with its filter type, 0 (none), then three bytes a pixel.
-  const rowLength = 1 + width * 3;
-  const rows = randomBytes(rowLength * height);
-  for (let row = 0; row < height; row++) rows[row * rowLength] = 0;
-  return Buffer.concat([
-    Buffer.from('89504e470d0a1a0a', 'hex'),
-    pngChunk('IHDR', header),
-    pngChunk('IDAT', deflateSync(rows)),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
 }
 
 /** Picks files the way a person does: the button opens the file chooser. */
