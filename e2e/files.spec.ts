@@ -70,6 +70,8 @@ test('uploads, watches, refuses and deletes files, then exports the data', async
 
     await expect(page.getByText('harbour.png is uploaded.')).toBeVisible({ timeout: 15_000 });
     await expect(progressBar).toBeHidden();
+    // News for a moment, then out of the way.
+    await expect(page.getByText('harbour.png is uploaded.')).toBeHidden({ timeout: 10_000 });
     await cdp.send('Network.emulateNetworkConditions', {
       offline: false,
       latency: 0,

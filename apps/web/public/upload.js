@@ -25,6 +25,16 @@ function showProgress(sent, total) {
   progressText.textContent = `${formatBytes(sent)} of ${formatBytes(total)} — ${percent}%`;
 }
 
+// "photo.png is uploaded." is news for a moment; the file itself then appears in the list.
+const STATUS_CLEARS_AFTER_MS = 5000;
+let statusTimer;
+
+function showStatus(text, { fleeting = false } = {}) {
+  clearTimeout(statusTimer);
+  status.textContent = text;
+  if (fleeting) statusTimer = setTimeout(() => (status.textContent = ''), STATUS_CLEARS_AFTER_MS);
+}
+
 /** Shows `messages` (one a line) under the button and has the button describe them. */
 function showErrors(messages) {
   errorMessage.textContent = messages.join('\n');
@@ -54,7 +64,7 @@ export function setUpUpload({ onUploaded, onSessionEnded }) {
   }
 
   async function send(file) {
-    status.textContent = `Uploading ${file.name}…`;
+    showStatus(`Uploading ${file.name}…`);
     showProgress(0, file.size);
     progress.hidden = false;
     try {
@@ -62,10 +72,10 @@ export function setUpUpload({ onUploaded, onSessionEnded }) {
         onProgress: showProgress,
         signal: aborter.signal,
       });
-      status.textContent = `${file.name} is uploaded.`;
+      showStatus(`${file.name} is uploaded.`, { fleeting: true });
       onUploaded(uploaded);
     } catch (error) {
-      status.textContent = '';
+      showStatus('');
       if (error.status === 401) onSessionEnded();
       else if (error.code !== 'aborted') errors.push(`${file.name}: ${error.message}`);
     } finally {
@@ -143,7 +153,7 @@ export function setUpUpload({ onUploaded, onSessionEnded }) {
       aborter = new AbortController();
       errors.length = 0;
       showErrors(errors);
-      status.textContent = '';
+      showStatus('');
       progress.hidden = true;
     },
   };
