@@ -7,8 +7,10 @@ import type { Config } from '@shipshape/config';
 import type { Database } from '@shipshape/db';
 import type { JobQueue } from '@shipshape/queue';
 import type { Storage } from '@shipshape/storage';
+import type { AttemptCounter } from './auth/attempts/counter';
 import { createPassport } from './auth/passport';
 import { authRouter } from './auth/routes';
+import { createSignInThrottle } from './auth/throttle';
 import { createUsersService } from './auth/users';
 import { healthRouter, type ReadinessCheck } from './health/routes';
 import { exportsRouter } from './exports/routes';
@@ -32,6 +34,8 @@ export interface AppDeps {
   storage: Storage;
   queue: JobQueue;
   readinessChecks: Record<string, ReadinessCheck>;
+  /** Failed sign-in counts, shared by every replica (Redis, or Postgres without Redis). */
+  attempts: AttemptCounter;
   /** Folder of static frontend files to serve, as Caddy does in production. */
   webRoot?: string | undefined;
 }
@@ -58,7 +62,7 @@ export function createApp(deps: AppDeps) {
     sessionMiddleware(config, deps.sessionStore),
     passport.session() as RequestHandler,
   );
-  app.use('/api/auth', authRouter({ users, passport, attemptsPerWindow: config.authRateLimit }));
+  app.use('/api/auth', authRouter({ users, passport, throttle: createSignInThrottle(deps) }));
   app.use('/api/notes', notesRouter({ notes: createNotesService(deps.db) }));
   app.use(
     '/api/files',

@@ -6,6 +6,9 @@ import { connectDatabase } from '@shipshape/db';
 import { createLogger } from '@shipshape/logger';
 import { createStorage } from '@shipshape/storage';
 import { createApp } from './app';
+import { createPostgresAttemptCounter } from './auth/attempts/postgres';
+import { connectRedisAttemptCounter } from './auth/attempts/redis';
+import { SIGN_IN_WINDOW_MS } from './auth/throttle';
 import { createJobQueue } from './jobs';
 import { createSessionStore } from './session';
 
@@ -25,6 +28,13 @@ const storage = createStorage(config.s3);
 if (config.isLocal) await storage.ensureBucket();
 const queue = await createJobQueue({ config, db, storage, logger });
 const sessionStore = createSessionStore(pool, { prune: true });
+// Failed sign-ins are counted where every replica sees them: Redis, or Postgres without it.
+const attempts = config.redis.url
+  ? await connectRedisAttemptCounter(config.redis.url, {
+      windowMs: SIGN_IN_WINDOW_MS,
+      prefix: `${config.redis.prefix}:auth-attempts:`,
+    })
+  : createPostgresAttemptCounter(db, { windowMs: SIGN_IN_WINDOW_MS });
 
 // In local development the API serves the frontend itself, so the browser sees one origin.
 const bundledWebRoot = fileURLToPath(new URL('../../web/public', import.meta.url));
@@ -37,6 +47,7 @@ const app = createApp({
   sessionStore,
   storage,
   queue,
+  attempts,
   webRoot,
   readinessChecks: {
     database: () => pool.query('select 1'),

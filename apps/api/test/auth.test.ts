@@ -95,9 +95,11 @@ describe('login', () => {
   });
 
   it('marks the cookie Secure outside local, behind an HTTPS proxy', async () => {
+    // The proxy (Caddy on the same host) terminates TLS and says so in X-Forwarded-Proto.
     const production = buildTestApp({
       APP_ENV: 'production',
       ...deployedEnv,
+      TRUST_PROXY: 'loopback',
     });
     const res = await request(production)
       .post('/api/auth/register')

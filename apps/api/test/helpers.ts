@@ -1,4 +1,5 @@
 // Builds a real app against the run's throwaway database (see test/global-setup.ts).
+import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@shipshape/config';
 import { connectDatabase } from '@shipshape/db';
 import { createInProcessQueue } from '@shipshape/queue';
@@ -8,6 +9,8 @@ import { pino } from 'pino';
 import request from 'supertest';
 import { afterAll, expect, inject } from 'vitest';
 import { createApp, type AppDeps } from '../src/app';
+import { createPostgresAttemptCounter } from '../src/auth/attempts/postgres';
+import { SIGN_IN_WINDOW_MS } from '../src/auth/throttle';
 import { createSessionStore } from '../src/session';
 
 export function buildTestApp(env: Record<string, string> = {}, overrides: Partial<AppDeps> = {}) {
@@ -35,6 +38,11 @@ export function buildTestApp(env: Record<string, string> = {}, overrides: Partia
     queue,
     sessionStore: createSessionStore(pool, { prune: false }),
     readinessChecks: { database: () => pool.query('select 1') },
+    // Each app counts failed sign-ins under a prefix of its own: tests share one database.
+    attempts: createPostgresAttemptCounter(db, {
+      windowMs: SIGN_IN_WINDOW_MS,
+      prefix: `${randomUUID()}:`,
+    }),
     ...overrides,
   };
   return Object.assign(createApp(deps), { deps });

@@ -117,5 +117,19 @@ export const dataExports = pgTable(
   ],
 );
 
+// Failed sign-in and sign-up attempts per key (a client IP, an account, a signed-in browser),
+// counted in a fixed window that opens with the first failure. The API keeps these counters in
+// Redis when it has one; this table serves deployments without Redis (see ADR 015).
+export const authAttempts = pgTable(
+  'auth_attempts',
+  {
+    key: text('key').primaryKey(),
+    count: integer('count').notNull(),
+    windowEndsAt: timestamp('window_ends_at', { withTimezone: true }).notNull(),
+  },
+  // Serves the sweep that deletes windows long over.
+  (t) => [index('auth_attempts_window_ends_idx').on(t.windowEndsAt)],
+);
+
 export type FileRow = typeof files.$inferSelect;
 export type ExportRow = typeof dataExports.$inferSelect;

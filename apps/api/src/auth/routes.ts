@@ -1,47 +1,54 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import type { AppPassport } from './passport';
 import { HttpError } from '../http/errors';
 import { currentUser, requireUser } from './require-user';
 import { credentials } from './schema';
+import type { SignInThrottle } from './throttle';
 import type { UsersService } from './users';
 
 // The same answer for an unknown email and a wrong password: no account enumeration.
 const invalidCredentials = () =>
   new HttpError(401, 'invalid_credentials', 'Email or password is incorrect.');
 
+// Telling a taken email apart is deliberate (ADR 016); failed sign-ups count against the IP.
+const emailTaken = () =>
+  new HttpError(409, 'email_taken', 'An account with this email already exists.', {
+    email: 'An account with this email already exists.',
+  });
+
 export function authRouter(deps: {
   users: UsersService;
   passport: AppPassport;
-  attemptsPerWindow: number;
+  throttle: SignInThrottle;
 }) {
-  const { users, passport } = deps;
+  const { users, passport, throttle } = deps;
   const router = Router();
-  const limitAttempts = () =>
-    rateLimit({
-      windowMs: 15 * 60 * 1000,
-      limit: deps.attemptsPerWindow,
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
-      handler: () => {
-        throw new HttpError(
-          429,
-          'rate_limited',
-          'Too many attempts. Wait a few minutes and try again.',
-        );
-      },
-    });
 
-  router.post('/register', limitAttempts(), async (req, res) => {
-    const user = await users.register(credentials.parse(req.body));
+  router.post('/register', async (req, res) => {
+    const input = credentials.parse(req.body);
+    const attempt = throttle.signUpAttempt(req, input.email);
+    await throttle.refuseIfExhausted(res, attempt);
+    const user = await users.register(input);
+    if (!user) {
+      await throttle.failed(attempt);
+      throw emailTaken();
+    }
+    await throttle.succeeded(res, attempt);
     await logIn(req, user);
     res.status(201).json({ user });
   });
 
-  router.post('/login', limitAttempts(), async (req, res) => {
-    credentials.parse(req.body);
+  router.post('/login', async (req, res) => {
+    const { email } = credentials.parse(req.body);
+    const attempt = throttle.signInAttempt(req, email);
+    // Before the password is checked: a refused guess costs no argon2 time and reveals nothing.
+    await throttle.refuseIfExhausted(res, attempt);
     const user = await authenticate(passport, req, res);
-    if (!user) throw invalidCredentials();
+    if (!user) {
+      await throttle.failed(attempt);
+      throw invalidCredentials();
+    }
+    await throttle.succeeded(res, attempt);
     await logIn(req, user);
     res.json({ user: { id: user.id, email: user.email } });
   });

@@ -1,6 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
 import { isUniqueViolation, singleRow, users, type Database } from '@shipshape/db';
-import { HttpError } from '../http/errors';
 import { burnVerifyTime, hashPassword, verifyPassword } from './passwords';
 import type { Credentials } from './schema';
 
@@ -12,7 +11,8 @@ export interface SessionUser {
 
 export function createUsersService(db: Database) {
   return {
-    async register({ email, password }: Credentials): Promise<SessionUser> {
+    /** The new user, or undefined when the email already has an account. */
+    async register({ email, password }: Credentials): Promise<SessionUser | undefined> {
       const passwordHash = await hashPassword(password);
       try {
         const rows = await db
@@ -21,11 +21,7 @@ export function createUsersService(db: Database) {
           .returning({ id: users.id, email: users.email });
         return singleRow(rows);
       } catch (error) {
-        if (isUniqueViolation(error)) {
-          throw new HttpError(409, 'email_taken', 'An account with this email already exists.', {
-            email: 'An account with this email already exists.',
-          });
-        }
+        if (isUniqueViolation(error)) return undefined;
         throw error;
       }
     },
