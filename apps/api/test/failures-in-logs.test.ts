@@ -10,6 +10,8 @@ import { createStorage } from '@shipshape/storage';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../src/app';
+import { createPostgresAttemptCounter } from '../src/auth/attempts/postgres';
+import { SIGN_IN_WINDOW_MS } from '../src/auth/throttle';
 import { createSessionStore } from '../src/session';
 import { buildTestApp, password, signedUpAgent, uniqueEmail } from './helpers';
 
@@ -45,6 +47,7 @@ function appOn(databaseUrl: string, logger: ReturnType<typeof capturedLogger>['l
     queue,
     sessionStore: createSessionStore(pool, { prune: false }),
     readinessChecks: {},
+    attempts: createPostgresAttemptCounter(db, { windowMs: SIGN_IN_WINDOW_MS }),
   });
 }
 
