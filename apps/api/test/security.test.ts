@@ -63,20 +63,34 @@ describe('response headers', () => {
 });
 
 describe('errors', () => {
-  it('answers an unexpected failure with a plain 500, no stack, outside local', async () => {
-    // A database that refuses every connection makes registration fail on our side.
+  const staging = { APP_ENV: 'staging', ...deployedEnv };
+  const credentials = { email: 'someone@example.com', password: 'long enough password' };
+
+  it('answers a database outage with 503 and Retry-After, no stack, outside local', async () => {
+    // A database that refuses every connection.
     const { pool, db } = connectDatabase('postgres://postgres@127.0.0.1:1/none', { max: 1 });
     afterAll(() => pool.end());
-    const staging = buildTestApp(
-      {
-        APP_ENV: 'staging',
-        ...deployedEnv,
-      },
-      { db },
-    );
-    const res = await request(staging)
+    const res = await request(buildTestApp(staging, { db }))
       .post('/api/auth/register')
-      .send({ email: 'someone@example.com', password: 'long enough password' })
+      .send(credentials)
+      .expect(503);
+    expect(res.headers['retry-after']).toBe('5');
+    expect(res.body).toEqual({
+      error: {
+        code: 'service_unavailable',
+        message: 'The service is briefly unavailable. Nothing was changed; try again in a moment.',
+      },
+    });
+  });
+
+  it('answers an unexpected failure with a plain 500, no stack, outside local', async () => {
+    // A session store that fails in a way no outage explains: a bug, as far as the app can tell.
+    const app = buildTestApp(staging);
+    const store = app.deps.sessionStore;
+    store.set = (_sid, _session, callback) => callback?.(new Error('the store is broken'));
+    const res = await request(app)
+      .post('/api/auth/register')
+      .send({ ...credentials, email: `broken-${Date.now()}@example.com` })
       .expect(500);
     expect(res.body).toEqual({
       error: { code: 'internal_error', message: 'Something went wrong on our side.' },

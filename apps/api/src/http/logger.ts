@@ -16,12 +16,16 @@ export function requestLogger(logger: Logger) {
       // pino-http brings its own error serializer, which would log everything an error carries.
       err: serializeError,
       // The query string may carry cursors or tokens: the log keeps the path alone.
-      req: (req: { method?: string; url?: string; remoteAddress?: string }) => ({
+      req: (req: { id?: unknown; method?: string; url?: string; remoteAddress?: string }) => ({
+        id: req.id,
         method: req.method,
         url: pathOf(req.url),
         remoteAddress: req.remoteAddress,
       }),
     },
+    // The client as the app sees it: the connecting address, or what the trusted proxy says
+    // (TRUST_PROXY). Comparing it with req.remoteAddress shows whether that setting is right.
+    customProps: (req) => ({ clientIp: (req as Partial<Request>).ip }),
     genReqId(req, res) {
       const incoming = req.headers['x-request-id'];
       const id =
@@ -57,7 +61,7 @@ function describe(raw: IncomingMessage): string {
 // them are where its router is mounted. (req.baseUrl says that too, but only until an error
 // leaves the router, and errors are answered after that.)
 function routePattern(req: Partial<Request>, path: string): string | undefined {
-  const pattern: unknown = req.route?.path;
+  const pattern = (req.route as { path?: unknown } | undefined)?.path;
   if (typeof pattern !== 'string') return undefined;
   const routeSegments = pattern.split('/').filter(Boolean);
   const pathSegments = path.split('/').filter(Boolean);
