@@ -22,6 +22,7 @@ import { requestLogger } from './http/logger';
 import { noStore } from './http/no-store';
 import { requireSameOrigin } from './http/same-origin';
 import { securityHeaders } from './http/security-headers';
+import { closeIfBodyUnread } from './http/unread-body';
 import { notesRouter } from './notes/routes';
 import { createNotesService } from './notes/service';
 import { sessionMiddleware } from './session';
@@ -50,6 +51,8 @@ export function createApp(deps: AppDeps) {
   // X-Forwarded-* headers; trust them only from the proxies configured here.
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  // A refusal sent before the body is read closes the connection instead of reading the rest.
+  app.use(closeIfBodyUnread);
 
   app.use(securityHeaders({ https: !config.isLocal }));
   app.use(requestLogger(deps.logger));

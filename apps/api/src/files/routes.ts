@@ -10,16 +10,21 @@ import { allowedTypes } from './detect-type';
 import { receiveFile } from './multipart';
 import { toPublic, type FilesService } from './service';
 
-export function filesRouter(deps: { files: FilesService; storage: Storage; maxBytes: number }) {
+export function filesRouter(deps: {
+  files: FilesService;
+  storage: Storage;
+  maxBytes: number;
+  /** Aborted when the server stops for good: uploads still running give up cleanly. */
+  deadline?: AbortSignal | undefined;
+}) {
   const { files, storage } = deps;
   const router = Router();
   router.use(requireUser);
 
   router.post('/', async (req, res) => {
     const userId = currentUser(req).id;
-    const file = await receiveFile(req, { maxBytes: deps.maxBytes }, (incoming) =>
-      files.upload(userId, incoming),
-    );
+    const limits = { maxBytes: deps.maxBytes, deadline: deps.deadline };
+    const file = await receiveFile(req, limits, (incoming) => files.upload(userId, incoming));
     res.status(201).json(file);
   });
 
