@@ -97,50 +97,6 @@ function deploymentProblems(env: NodeJS.ProcessEnv): string[] {
 /** The variables the schema knows, in order. A test checks .env.example lists exactly these. */
 export const envVariableNames = Object.keys(envSchema.shape);
 
-export interface Config {
-  appEnv: AppEnv;
-  isLocal: boolean;
-  port: number;
-  logLevel: string;
-  /** Unset only in local, where `pnpm dev` starts an embedded database instead. */
-  databaseUrl: string | undefined;
-  databasePoolMax: number;
-  sessionSecret: string;
-  /**
-   * Express `trust proxy` value: false (trust no proxy: the connecting address is the client),
-   * a hop count, or a list of trusted proxy addresses.
-   */
-  trustProxy: false | number | string;
-  /** Failed sign-ins and sign-ups allowed per client IP in 15 minutes. */
-  authRateLimit: number;
-  /** Failed sign-ins allowed per account in 15 minutes, whatever the IPs they come from. */
-  authAccountRateLimit: number;
-  /** How long SIGTERM waits for in-flight requests before aborting them. */
-  shutdownGraceMs: number;
-  webRoot: string | undefined;
-  dataDir: string;
-  /** Unset only in local, where jobs run inside the API process instead of on Redis. */
-  redis: { url: string | undefined; prefix: string };
-  s3: {
-    /** Unset means AWS itself (or, in local, the embedded S3 server that `pnpm dev` starts). */
-    endpoint: string | undefined;
-    region: string;
-    bucket: string;
-    accessKeyId: string | undefined;
-    secretAccessKey: string | undefined;
-    forcePathStyle: boolean;
-    checksumMode: 'when_required' | 'when_supported';
-  };
-  uploadMaxBytes: number;
-  jobs: {
-    attempts: number;
-    backoffMs: number;
-    concurrency: number;
-    cleanupEveryMs: number;
-    exportTtlMs: number;
-  };
-}
-
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -148,31 +104,34 @@ export class ConfigError extends Error {
   }
 }
 
-/** Turns an environment (process.env by default) into a Config, or throws a ConfigError listing every problem. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const result = envSchema.safeParse(env);
-  const problems = [
-    ...(result.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) ?? []),
-    ...deploymentProblems(env),
-  ];
-  if (!result.success || problems.length > 0) throw new ConfigError(problems);
-  const e = result.data;
+/**
+ * The Config object, built from the parsed variables. Its type is what this returns: a
+ * variable is added in the schema above, here, and in .env.example, and nowhere else.
+ */
+function toConfig(e: z.output<typeof envSchema>) {
   return {
     appEnv: e.APP_ENV,
     isLocal: e.APP_ENV === 'local',
     port: e.PORT,
     logLevel: e.LOG_LEVEL,
+    /** Unset only in local, where `pnpm dev` starts an embedded database instead. */
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
     sessionSecret: e.SESSION_SECRET ?? LOCAL_SESSION_SECRET,
+    /** Express `trust proxy`: false (the connecting address is the client), hops, or addresses. */
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    /** Failed sign-ins and sign-ups allowed per client IP in 15 minutes. */
     authRateLimit: e.AUTH_RATE_LIMIT,
+    /** Failed sign-ins allowed per account in 15 minutes, whatever the IPs they come from. */
     authAccountRateLimit: e.AUTH_ACCOUNT_RATE_LIMIT,
+    /** How long SIGTERM waits for in-flight requests before aborting them. */
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     webRoot: e.WEB_ROOT,
     dataDir: e.DATA_DIR,
+    /** The url is unset only in local, where jobs run inside the API process instead. */
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     s3: {
+      /** Unset means AWS itself (or, in local, the embedded S3 server that `pnpm dev` starts). */
       endpoint: e.S3_ENDPOINT,
       region: e.S3_REGION,
       bucket: e.S3_BUCKET,
@@ -192,7 +151,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-function parseTrustProxy(value: string): Config['trustProxy'] {
+export type Config = ReturnType<typeof toConfig>;
+
+/** Turns an environment (process.env by default) into a Config, or throws a ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = envSchema.safeParse(env);
+  const problems = [
+    ...(result.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) ?? []),
+    ...deploymentProblems(env),
+  ];
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
+  return toConfig(result.data);
+}
+
+function parseTrustProxy(value: string): false | number | string {
   const trimmed = value.trim();
   if (trimmed === 'false' || trimmed === '' || trimmed === '0') return false;
   return /^\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
