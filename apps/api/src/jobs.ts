@@ -7,7 +7,7 @@ import type { Logger } from '@shipshape/logger';
 import {
   createBullmqQueue,
   createInProcessQueue,
-  scheduleCleanup,
+  scheduleRecurringJobs,
   type JobQueue,
 } from '@shipshape/queue';
 import type { Storage } from '@shipshape/storage';
@@ -35,6 +35,6 @@ export async function createJobQueue(deps: {
     logger: deps.logger,
     ...retry,
   });
-  await scheduleCleanup(queue, { every: jobs.cleanupEveryMs });
+  await scheduleRecurringJobs(queue, { cleanupEveryMs: jobs.cleanupEveryMs });
   return queue;
 }

@@ -44,6 +44,7 @@ describe('data export', () => {
         'export-data': () => held,
         'process-file': async () => {},
         cleanup: async () => {},
+        'resume-work': async () => {},
       },
     });
     afterAll(async () => {

@@ -6,6 +6,7 @@ import { cleanup } from './jobs/cleanup';
 import type { JobDeps } from './jobs/deps';
 import { exportData } from './jobs/export-data';
 import { processFile } from './jobs/process-file';
+import { resumeWork } from './jobs/resume-work';
 
 export type { JobDeps };
 
@@ -14,5 +15,7 @@ export function createJobHandlers(deps: JobDeps): JobHandlers {
     'process-file': withJobLog('process-file', processFile(deps), deps.logger),
     'export-data': withJobLog('export-data', exportData(deps), deps.logger),
     cleanup: withJobLog('cleanup', cleanup(deps), deps.logger),
+    // Not logged at each start and finish: it runs every few seconds and logs what it enqueues.
+    'resume-work': resumeWork(deps),
   };
 }

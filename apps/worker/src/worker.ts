@@ -1,10 +1,10 @@
-// The worker on Redis: registers the cleanup schedule, then runs jobs as they arrive.
+// The worker on Redis: registers the recurring jobs, then runs jobs as they arrive.
 import type { Config } from '@shipshape/config';
 import type { Database } from '@shipshape/db';
 import type { Logger } from '@shipshape/logger';
 import {
   createBullmqQueue,
-  scheduleCleanup,
+  scheduleRecurringJobs,
   startBullmqWorker,
   type JobHandlers,
   type RunningWorker,
@@ -21,6 +21,8 @@ export interface WorkerOptions {
   handlers?: JobHandlers;
   /** How soon a dead worker's jobs are taken over (BullMQ's 30 s by default); tests shorten it. */
   bullmq?: { stalledInterval?: number; lockDuration?: number };
+  /** How often 'resume-work' runs (RESUME_WORK_EVERY_MS by default); tests shorten it. */
+  resumeWorkEveryMs?: number;
 }
 
 export type { RunningWorker };
@@ -29,31 +31,31 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const { config, db, storage, logger } = options;
   const { url, prefix } = config.redis;
   if (!url) throw new Error('The worker needs config.redis.url');
+  const retry = { attempts: config.jobs.attempts, backoffMs: config.jobs.backoffMs };
 
-  await registerCleanupSchedule(url, prefix, config.jobs);
-  return startBullmqWorker({
+  // Open for as long as the worker runs: jobs enqueue other jobs through it, and it registers
+  // the schedules again whenever Redis comes back, in case Redis came back empty.
+  const queue = createBullmqQueue({ connection: url, prefix, logger, ...retry });
+  // Every worker registers them and a schedule's id is the job name: however many workers run,
+  // there is one schedule per job, and changing CLEANUP_EVERY_MINUTES takes effect.
+  await scheduleRecurringJobs(queue, {
+    cleanupEveryMs: config.jobs.cleanupEveryMs,
+    resumeWorkEveryMs: options.resumeWorkEveryMs,
+  });
+  const worker = startBullmqWorker({
     connection: url,
     prefix,
     handlers: options.handlers ?? createJobHandlers({ db, storage, logger, jobs: config.jobs }),
+    queue,
     concurrency: config.jobs.concurrency,
     logger,
+    ...retry,
     ...options.bullmq,
   });
-}
-
-// Every worker registers it at start and the scheduler's id is the job name: however many
-// workers run, there is one schedule, and changing CLEANUP_EVERY_MINUTES takes effect.
-async function registerCleanupSchedule(url: string, prefix: string, jobs: Config['jobs']) {
-  // Retries are a property of the job, set where it is added: here, for scheduled cleanups.
-  const queue = createBullmqQueue({
-    connection: url,
-    prefix,
-    attempts: jobs.attempts,
-    backoffMs: jobs.backoffMs,
-  });
-  try {
-    await scheduleCleanup(queue, { every: jobs.cleanupEveryMs });
-  } finally {
-    await queue.close();
-  }
+  return {
+    async close() {
+      await worker.close();
+      await queue.close();
+    },
+  };
 }

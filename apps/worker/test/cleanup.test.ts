@@ -59,27 +59,6 @@ describe('cleanup', () => {
     expect(await exists(recent.objectKey)).toBe(true);
   });
 
-  it('runs the job again for a file whose job was lost, once it has been idle long enough', async () => {
-    const lost = await uploadFile(deps, userId, {
-      bytes: Buffer.from('nobody processed me\n'),
-      contentType: 'text/plain',
-    });
-    await db
-      .update(files)
-      .set({ updatedAt: hoursAgo(2) })
-      .where(eq(files.id, lost.id));
-    const fresh = await uploadFile(deps, userId, {
-      bytes: Buffer.from('my job is on its way\n'),
-      contentType: 'text/plain',
-    });
-
-    const counts = await runCleanup(deps);
-
-    expect(counts.resumed).toBeGreaterThanOrEqual(1);
-    expect(await fileRow(deps, lost.id)).toMatchObject({ status: 'ready', size: 20 });
-    expect(await fileRow(deps, fresh.id)).toMatchObject({ status: 'uploaded' });
-  });
-
   it('removes expired exports with their objects, and keeps valid ones', async () => {
     const expired = await addExport(userId, hoursAgo(1));
     const valid = await addExport(userId, hoursAgo(-24));

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@shipshape/config';
 import { connectDatabase, files, singleRow, users, type FileRow } from '@shipshape/db';
-import type { JobContext, JobHandlers } from '@shipshape/queue';
+import { willRetry, type JobContext, type JobHandlers } from '@shipshape/queue';
 import { createStorage, fileKey, type Storage } from '@shipshape/storage';
 import { eq } from 'drizzle-orm';
 import { pino } from 'pino';
@@ -28,8 +28,23 @@ export function testDeps(env: Record<string, string> = {}): JobDeps {
 
 export const silentLog = { info() {}, warn() {}, error() {} };
 
-export function jobContext(attempt = 1, attempts = 3): JobContext {
-  return { jobId: `test-${randomUUID()}`, attempt, attempts, log: silentLog };
+/**
+ * A context as a queue hands it to a job: `attempts` decides whether a retry would follow
+ * (outages get OUTAGE_ATTEMPTS), and `enqueued` records what the job enqueues.
+ */
+export function jobContext(attempt = 1, attempts = 3) {
+  const enqueued: { name: string; payload: unknown; jobId?: string }[] = [];
+  const context: JobContext = {
+    jobId: `test-${randomUUID()}`,
+    attempt,
+    willRetry: (error) => willRetry(error, attempt, { attempts, backoffMs: 0 }),
+    enqueue: (name, payload, options) => {
+      enqueued.push({ name, payload, jobId: options?.jobId });
+      return Promise.resolve(true);
+    },
+    log: silentLog,
+  };
+  return Object.assign(context, { enqueued });
 }
 
 export async function createUser({ db }: JobDeps): Promise<string> {
@@ -99,8 +114,9 @@ export const corruptPng = Buffer.concat([
 ]);
 
 /**
- * The real handlers, except that process-file records each attempt's number, and cleanup does
- * nothing: a worker runs its first scheduled cleanup at once, which would race cleanup.test.ts.
+ * The real handlers, except that process-file records each attempt's number, and the scheduled
+ * jobs do nothing: a worker runs its first scheduled cleanup at once, which would race
+ * cleanup.test.ts, and resume-work would enqueue the rows other test files leave 'uploaded'.
  */
 export function countingHandlers(handlers: JobHandlers) {
   const attempts: number[] = [];
@@ -111,6 +127,7 @@ export function countingHandlers(handlers: JobHandlers) {
       return handlers['process-file'](payload, context);
     },
     cleanup: () => Promise.resolve(),
+    'resume-work': () => Promise.resolve(),
   };
   return { handlers: counted, attempts };
 }

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@shipshape/config';
-import { createBullmqQueue } from '@shipshape/queue';
+import { createBullmqQueue, RESUME_WORK_EVERY_MS } from '@shipshape/queue';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createJobHandlers } from '../src/handlers';
 import { startWorker, type RunningWorker } from '../src/worker';
@@ -115,7 +115,7 @@ describe.skipIf(!redisUrl)('the worker process', () => {
     return { file, jobId: `process-${file.id}` };
   }
 
-  it('registers one cleanup schedule however many workers start', async () => {
+  it('registers one schedule per recurring job however many workers start', async () => {
     const prefix = `${basePrefix}-schedule`;
     const config = loadConfig({ ...testEnv, REDIS_URL: redisUrl, REDIS_PREFIX: prefix });
     const { handlers } = countingHandlers(createJobHandlers(deps));
@@ -125,8 +125,13 @@ describe.skipIf(!redisUrl)('the worker process', () => {
     const inspector = inspectQueue(redisUrl, prefix);
     try {
       const schedulers = await inspector.queue.getJobSchedulers();
-      expect(schedulers).toHaveLength(1);
-      expect(schedulers[0]).toMatchObject({ name: 'cleanup', every: config.jobs.cleanupEveryMs });
+      expect(schedulers.map(({ name, every }) => ({ name, every }))).toEqual(
+        expect.arrayContaining([
+          { name: 'cleanup', every: config.jobs.cleanupEveryMs },
+          { name: 'resume-work', every: RESUME_WORK_EVERY_MS },
+        ]),
+      );
+      expect(schedulers).toHaveLength(2);
     } finally {
       await Promise.all(workers.map((worker) => worker.close()));
       await inspector.close();

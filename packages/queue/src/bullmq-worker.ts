@@ -1,14 +1,23 @@
 // The consumer side on Redis: the worker process runs jobs as they arrive.
-import { Worker } from 'bullmq';
-import { QUEUE_NAME } from './bullmq-queue';
-import { silentLogger, type JobHandlers, type QueueLogger } from './queue';
+import { UnrecoverableError, Worker } from 'bullmq';
+import { createBullmqQueue, QUEUE_NAME } from './bullmq-queue';
+import {
+  silentLogger,
+  type JobHandlers,
+  type JobQueue,
+  type QueueLogger,
+  type RetryOptions,
+} from './queue';
 import { createRedisClient, type RedisConnectionOptions } from './redis';
+import { retryOptions, willRetry } from './retry';
 import { logFailure, runJob } from './run-job';
 
-export interface BullmqWorkerOptions {
+export interface BullmqWorkerOptions extends RetryOptions {
   connection: RedisConnectionOptions;
   prefix: string;
   handlers: JobHandlers;
+  /** Where jobs add other jobs (`context.enqueue`); by default a queue of the worker's own. */
+  queue?: JobQueue;
   /** Jobs this process runs at the same time. Default 1. */
   concurrency?: number;
   logger?: QueueLogger;
@@ -29,6 +38,16 @@ export interface RunningWorker {
 
 export function startBullmqWorker(options: BullmqWorkerOptions): RunningWorker {
   const log = options.logger ?? silentLogger;
+  const retry = retryOptions(options);
+  const ownsQueue = options.queue === undefined;
+  const queue =
+    options.queue ??
+    createBullmqQueue({
+      connection: options.connection,
+      prefix: options.prefix,
+      ...retry,
+      logger: log,
+    });
   // A worker blocks on Redis waiting for jobs; BullMQ requires that commands never time out.
   // It opens its own connections from this one, which therefore never needs to connect.
   const redis = createRedisClient(options.connection, {
@@ -41,11 +60,19 @@ export function startBullmqWorker(options: BullmqWorkerOptions): RunningWorker {
     async (job) => {
       const jobId = job.id ?? 'unknown';
       const attempt = job.attemptsMade + 1;
-      const attempts = job.opts.attempts ?? 1;
       try {
-        await runJob(options.handlers, job.name, job.data, { jobId, attempt, attempts, log });
+        await runJob(options.handlers, job.name, job.data, {
+          jobId,
+          attempt,
+          willRetry: (error) => willRetry(error, attempt, retry),
+          enqueue: (name, payload, options) => queue.enqueue(name, payload, options),
+          log,
+        });
       } catch (error) {
-        logFailure(log, { name: job.name, jobId, attempt, attempts }, error);
+        const retrying = willRetry(error, attempt, retry);
+        logFailure(log, { name: job.name, jobId, attempt }, error, retrying);
+        // BullMQ was told the most attempts any error gets (retry.ts); this one gets fewer.
+        if (!retrying && !(error instanceof UnrecoverableError)) throw givingUp(error);
         throw error;
       }
     },
@@ -69,7 +96,16 @@ export function startBullmqWorker(options: BullmqWorkerOptions): RunningWorker {
   return {
     async close() {
       await worker.close();
+      if (ownsQueue) await queue.close();
       redis.disconnect();
     },
   };
+}
+
+/** The same message (BullMQ shows it as the job's failedReason), marked as not to be retried. */
+function givingUp(error: unknown): UnrecoverableError {
+  const message = error instanceof Error ? error.message : String(error);
+  const final = new UnrecoverableError(message);
+  final.cause = error;
+  return final;
 }

@@ -1,16 +1,16 @@
 // The queue for local development without Redis: jobs run in this process, soon after
 // they are enqueued, with the same validation, retries and de-duplication as BullMQ.
-// Nothing survives a restart, which is fine on a laptop and wrong anywhere else.
+// Nothing survives a restart: 'resume-work' enqueues again what a restart dropped.
 import { checkJobId, parsePayload, type JobName, type JobPayload } from './jobs';
 import {
-  defaultRetry,
   silentLogger,
   type JobHandlers,
   type JobQueue,
   type QueueLogger,
   type RetryOptions,
 } from './queue';
-import { isFinalFailure, logFailure, runJob } from './run-job';
+import { retryDelay, retryOptions, willRetry } from './retry';
+import { logFailure, runJob } from './run-job';
 
 export interface InProcessQueueOptions extends RetryOptions {
   handlers: JobHandlers;
@@ -18,7 +18,8 @@ export interface InProcessQueueOptions extends RetryOptions {
 }
 
 export function createInProcessQueue(options: InProcessQueueOptions): JobQueue {
-  const { handlers, attempts, backoffMs } = { ...defaultRetry, ...options };
+  const { handlers } = options;
+  const retry = retryOptions(options);
   const log = options.logger ?? silentLogger;
   const unfinishedJobIds = new Set<string>();
   const running = new Set<Promise<void>>();
@@ -39,17 +40,23 @@ export function createInProcessQueue(options: InProcessQueueOptions): JobQueue {
   function run<N extends JobName>(name: N, payload: JobPayload<N>, jobId: string, attempt: number) {
     const job = (async () => {
       try {
-        await runJob(handlers, name, payload, { jobId, attempt, attempts, log });
+        await runJob(handlers, name, payload, {
+          jobId,
+          attempt,
+          willRetry: (error) => willRetry(error, attempt, retry),
+          enqueue: (name, payload, options) => queue.enqueue(name, payload, options),
+          log,
+        });
         unfinishedJobIds.delete(jobId);
       } catch (error) {
-        logFailure(log, { name, jobId, attempt, attempts }, error);
-        if (isFinalFailure(error, attempt, attempts)) {
-          unfinishedJobIds.delete(jobId);
-        } else {
-          // The same exponential backoff as BullMQ's: backoffMs, then twice that, and so on.
-          later(backoffMs * 2 ** (attempt - 1), () => {
+        const retrying = willRetry(error, attempt, retry);
+        logFailure(log, { name, jobId, attempt }, error, retrying);
+        if (retrying) {
+          later(retryDelay(attempt, retry), () => {
             run(name, payload, jobId, attempt + 1);
           });
+        } else {
+          unfinishedJobIds.delete(jobId);
         }
       }
     })();
@@ -64,11 +71,12 @@ export function createInProcessQueue(options: InProcessQueueOptions): JobQueue {
         if (jobId !== undefined) checkJobId(jobId);
         const parsed = parsePayload(name, payload);
         const id = jobId ?? `job-${++lastJobNumber}`;
-        if (unfinishedJobIds.has(id)) return;
+        if (unfinishedJobIds.has(id)) return false;
         unfinishedJobIds.add(id);
         later(0, () => {
           run(name, parsed, id, 1);
         });
+        return true;
       });
     },
 
@@ -102,9 +110,8 @@ export function createInProcessQueue(options: InProcessQueueOptions): JobQueue {
 }
 
 /** Runs `action` now; the promise rejects if it throws, as BullMQ's would on a bad payload. */
-function settled(action: () => void): Promise<void> {
+function settled<T>(action: () => T): Promise<T> {
   return new Promise((resolve) => {
-    action();
-    resolve();
+    resolve(action());
   });
 }

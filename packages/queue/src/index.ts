@@ -3,5 +3,8 @@ export * from './bullmq-queue';
 export * from './bullmq-worker';
 export * from './in-process';
 export * from './jobs';
+export * from './outbox';
 export * from './queue';
+export * from './recurring';
+export * from './retry';
 export { deleteKeysWithPrefix, type RedisConnectionOptions } from './redis';

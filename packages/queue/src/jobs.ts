@@ -7,6 +7,7 @@ export const jobSchemas = {
   'process-file': z.object({ fileId: z.uuid() }),
   'export-data': z.object({ exportId: z.uuid() }),
   cleanup: z.object({}),
+  'resume-work': z.object({}),
 };
 
 export type JobName = keyof typeof jobSchemas;
@@ -21,6 +22,11 @@ export function parsePayload<N extends JobName>(name: N, payload: unknown): JobP
   // zod cannot tie the schema picked by a generic key to that key's type; this cast does.
   return jobSchemas[name].parse(payload) as JobPayload<N>;
 }
+
+// One job id per row: however often a row's job is enqueued (after its upload, and again by
+// 'resume-work' while the row still waits), one job at a time exists for it.
+export const processFileJobId = (fileId: string) => `process-file-${fileId}`;
+export const exportDataJobId = (exportId: string) => `export-data-${exportId}`;
 
 /** BullMQ reserves ids that look like integers or contain ':'; both queues refuse them alike. */
 export function checkJobId(jobId: string): void {

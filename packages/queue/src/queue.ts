@@ -4,20 +4,28 @@ import type { JobName, JobPayload } from './jobs';
 
 export interface EnqueueOptions {
   /**
-   * De-duplicates: while a job with this id is waiting, running or waiting to retry (and with
-   * BullMQ, while it is kept after finishing), enqueuing the same id again adds nothing.
+   * De-duplicates: while a job with this id is waiting, running or waiting to retry, enqueuing
+   * the same id again adds nothing. A finished job does not count, even one BullMQ still keeps
+   * for inspection: its row says whether the work is done, and the job is added again.
    */
   jobId?: string;
 }
 
 export interface JobQueue {
-  /** Validates the payload (throws a ZodError when it is wrong) and adds the job. */
+  /**
+   * Validates the payload (throws a ZodError when it is wrong) and adds the job. Resolves to
+   * false when a job with the same jobId was already waiting or running, so nothing was added.
+   */
   enqueue<N extends JobName>(
     name: N,
     payload: JobPayload<N>,
     options?: EnqueueOptions,
-  ): Promise<void>;
-  /** Runs the job every `every` ms. Calling it again, from any process, replaces the schedule. */
+  ): Promise<boolean>;
+  /**
+   * Runs the job every `every` ms. Calling it again, from any process, replaces the schedule.
+   * The queue registers it again each time its connection comes back: a Redis restarted
+   * without persistence has forgotten it.
+   */
   schedule<N extends JobName>(
     name: N,
     payload: JobPayload<N>,
@@ -39,18 +47,29 @@ export interface JobContext {
   jobId: string;
   /** 1 on the first run, 2 on the first retry, and so on. */
   attempt: number;
-  /** How many attempts the job gets in all: `attempt === attempts` is its last chance. */
-  attempts: number;
+  /**
+   * Whether the queue runs the job again if this attempt throws `error` (see retry.ts):
+   * a handler writes a failure down only when no retry follows.
+   */
+  willRetry: (error: unknown) => boolean;
+  /** Adds another job to the queue this one runs on. */
+  enqueue: JobQueue['enqueue'];
   log: QueueLogger;
 }
 
-/** One handler per job name. Throwing retries the job, unless it is an UnrecoverableError. */
+/**
+ * One handler per job name. Throwing retries the job (for longer after an OutageError),
+ * unless it is an UnrecoverableError.
+ */
 export type JobHandlers = {
   [N in JobName]: (payload: JobPayload<N>, context: JobContext) => Promise<void>;
 };
 
 export interface RetryOptions {
-  /** Runs before a failing job is given up, the first one included. Default 3. */
+  /**
+   * Runs before a failing job is given up, the first one included. Default 3. A job that
+   * fails with an OutageError gets at least OUTAGE_ATTEMPTS (see retry.ts).
+   */
   attempts?: number;
   /** Wait before the first retry; it doubles for each retry after. Default 1000 ms. */
   backoffMs?: number;
@@ -59,8 +78,3 @@ export interface RetryOptions {
 export const defaultRetry = { attempts: 3, backoffMs: 1000 };
 
 export const silentLogger: QueueLogger = { info() {}, warn() {}, error() {} };
-
-/** The cleanup job runs on a schedule rather than being enqueued by a request. */
-export function scheduleCleanup(queue: JobQueue, options: { every: number }): Promise<void> {
-  return queue.schedule('cleanup', {}, options);
-}

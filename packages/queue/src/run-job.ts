@@ -1,5 +1,5 @@
-// How both queues run a job they took off the queue: check it, call its handler,
-// and decide whether a failure deserves another attempt.
+// How both queues run a job they took off the queue: check it, call its handler, and log
+// a failure (retry.ts decides whether another attempt follows).
 import { UnrecoverableError } from 'bullmq';
 import { z } from 'zod';
 import { isJobName, jobSchemas, type JobName, type JobPayload } from './jobs';
@@ -34,18 +34,16 @@ function callHandler<N extends JobName>(
   return handler(payload, context);
 }
 
-export function isFinalFailure(error: unknown, attempt: number, attempts: number): boolean {
-  return error instanceof UnrecoverableError || attempt >= attempts;
-}
-
+/** Logs a failed attempt: a warning when a retry follows, an error when the job is given up. */
 export function logFailure(
   log: QueueLogger,
-  job: { name: string; jobId: string; attempt: number; attempts: number },
+  job: { name: string; jobId: string; attempt: number },
   error: unknown,
+  retrying: boolean,
 ): void {
-  if (isFinalFailure(error, job.attempt, job.attempts)) {
-    log.error({ err: error, ...job }, 'Job failed for good');
-  } else {
+  if (retrying) {
     log.warn({ err: error, ...job }, 'Job failed; it will be retried');
+  } else {
+    log.error({ err: error, ...job }, 'Job failed for good');
   }
 }

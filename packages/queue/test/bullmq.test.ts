@@ -9,7 +9,6 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   QUEUE_NAME,
   createBullmqQueue,
-  scheduleCleanup,
   startBullmqWorker,
   type JobQueue,
   type RunningWorker,
@@ -68,7 +67,7 @@ describe.skipIf(!redisReachable)('BullMQ queue and worker', () => {
 
   it('keeps one cleanup scheduler however many processes schedule it', async () => {
     await Promise.all(
-      [queue(), queue(), queue()].map((q) => scheduleCleanup(q, { every: 60_000 })),
+      [queue(), queue(), queue()].map((q) => q.schedule('cleanup', {}, { every: 60_000 })),
     );
 
     const schedulers = await inspector.getJobSchedulers();

@@ -31,7 +31,13 @@ export function recordingLogger(): { logger: QueueLogger; entries: LogEntry[] } 
 /** Handlers that succeed and do nothing, except those given. */
 export function handlers(overrides: Partial<JobHandlers> = {}): JobHandlers {
   const nothing = () => Promise.resolve();
-  return { 'process-file': nothing, 'export-data': nothing, cleanup: nothing, ...overrides };
+  return {
+    'process-file': nothing,
+    'export-data': nothing,
+    cleanup: nothing,
+    'resume-work': nothing,
+    ...overrides,
+  };
 }
 
 /** A handler with nothing to await. What `run` throws becomes a rejection, as in an async handler. */

@@ -6,14 +6,16 @@ import { Redis } from 'ioredis';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import {
   QUEUE_NAME,
+  OUTAGE_ATTEMPTS,
+  OutageError,
   UnrecoverableError,
   createBullmqQueue,
   createInProcessQueue,
-  scheduleCleanup,
   startBullmqWorker,
   type JobHandlers,
   type JobQueue,
   type QueueLogger,
+  type RetryOptions,
   type RunningWorker,
 } from '@shipshape/queue';
 import { deferred, handlers, recordingLogger, redisUrl, sync, uniquePrefix } from './helpers';
@@ -29,7 +31,7 @@ interface Running {
 interface Implementation {
   name: string;
   available: boolean;
-  start: (handlers: JobHandlers, logger: QueueLogger) => Running;
+  start: (handlers: JobHandlers, logger: QueueLogger, options?: RetryOptions) => Running;
 }
 
 const redisReachable = redisUrl !== '';
@@ -41,8 +43,8 @@ const implementations: Implementation[] = [
   {
     name: 'in-process',
     available: true,
-    start(jobHandlers, logger) {
-      const queue = createInProcessQueue({ handlers: jobHandlers, logger, ...retry });
+    start(jobHandlers, logger, options = retry) {
+      const queue = createInProcessQueue({ handlers: jobHandlers, logger, ...options });
       onTestFinished(() => queue.close());
       return { queue };
     },
@@ -50,7 +52,7 @@ const implementations: Implementation[] = [
   {
     name: 'BullMQ',
     available: redisReachable,
-    start(jobHandlers, logger) {
+    start(jobHandlers, logger, options = retry) {
       const prefix = uniquePrefix();
       const redis = new Redis(redisUrl);
       const inspector = new Queue(QUEUE_NAME, { connection: redis, prefix });
@@ -62,9 +64,15 @@ const implementations: Implementation[] = [
       });
       // The worker first, so that it closes first.
       opened.push(
-        startBullmqWorker({ connection: redisUrl, prefix, handlers: jobHandlers, logger }),
+        startBullmqWorker({
+          connection: redisUrl,
+          prefix,
+          handlers: jobHandlers,
+          logger,
+          ...options,
+        }),
       );
-      const queue = createBullmqQueue({ connection: redisUrl, prefix, ...retry });
+      const queue = createBullmqQueue({ connection: redisUrl, prefix, ...options });
       opened.push(queue);
       return {
         queue,
@@ -163,12 +171,93 @@ for (const implementation of implementations) {
         logger,
       );
       const fileId = randomUUID();
-      await queue.enqueue('process-file', { fileId }, { jobId: `file-${fileId}` });
-      await queue.enqueue('process-file', { fileId: randomUUID() }, { jobId: `file-${fileId}` });
+      expect(await queue.enqueue('process-file', { fileId }, { jobId: `file-${fileId}` })).toBe(
+        true,
+      );
+      expect(
+        await queue.enqueue('process-file', { fileId: randomUUID() }, { jobId: `file-${fileId}` }),
+      ).toBe(false);
       // Jobs start in the order they were enqueued, so once this one runs a duplicate would have too.
       await queue.enqueue('export-data', { exportId: randomUUID() });
       await later.promise;
       expect(seen).toEqual([fileId]);
+    });
+
+    it('retries a job failing with an OutageError up to OUTAGE_ATTEMPTS times', async () => {
+      const outageRuns: boolean[] = [];
+      const otherRuns: boolean[] = [];
+      const { logger, entries } = recordingLogger();
+      const { queue } = start(
+        handlers({
+          'export-data': sync((_payload, { willRetry }) => {
+            const error = new OutageError('storage is away');
+            outageRuns.push(willRetry(error));
+            throw error;
+          }),
+          'process-file': sync((_payload, { willRetry }) => {
+            const error = new Error('a bug');
+            otherRuns.push(willRetry(error));
+            throw error;
+          }),
+        }),
+        logger,
+        { attempts: 2, backoffMs: 5 },
+      );
+      await queue.enqueue('export-data', { exportId: randomUUID() });
+      await queue.enqueue('process-file', { fileId: randomUUID() });
+
+      await vi.waitFor(
+        () => expect(entries.filter((e) => e.level === 'error')).toHaveLength(2),
+        10_000,
+      );
+      // What the handler was told matches what the queue did: true until the last attempt.
+      expect(outageRuns).toEqual([...Array(OUTAGE_ATTEMPTS - 1).fill(true), false]);
+      expect(otherRuns).toEqual([true, false]);
+    });
+
+    it('runs a finished job again when its jobId is enqueued again', async () => {
+      const runs: string[] = [];
+      const { logger } = recordingLogger();
+      const { queue, stateOf } = start(
+        handlers({
+          'process-file': sync(({ fileId }) => {
+            runs.push(fileId);
+          }),
+        }),
+        logger,
+      );
+      const fileId = randomUUID();
+      expect(await queue.enqueue('process-file', { fileId }, { jobId: `again-${fileId}` })).toBe(
+        true,
+      );
+      await vi.waitFor(() => expect(runs).toHaveLength(1));
+      // BullMQ keeps the finished job for inspection; it must not stand in the way.
+      if (stateOf)
+        await vi.waitFor(async () => expect(await stateOf(`again-${fileId}`)).toBe('completed'));
+
+      expect(await queue.enqueue('process-file', { fileId }, { jobId: `again-${fileId}` })).toBe(
+        true,
+      );
+      await vi.waitFor(() => expect(runs).toEqual([fileId, fileId]));
+    });
+
+    it('lets a job enqueue another job on the same queue', async () => {
+      const ran = deferred<string>();
+      const { logger } = recordingLogger();
+      const fileId = randomUUID();
+      const { queue } = start(
+        handlers({
+          'resume-work': async (_payload, context) => {
+            await context.enqueue('process-file', { fileId }, { jobId: `follow-up-${fileId}` });
+          },
+          'process-file': sync((payload) => {
+            ran.resolve(payload.fileId);
+          }),
+        }),
+        logger,
+      );
+      await queue.enqueue('resume-work', {});
+      expect(await ran.promise).toBe(fileId);
     });
 
     it('rejects an invalid payload or job id at enqueue, and runs nothing', async () => {
@@ -202,7 +291,7 @@ for (const implementation of implementations) {
         }),
         logger,
       );
-      await scheduleCleanup(queue, { every: 100 });
+      await queue.schedule('cleanup', {}, { every: 100 });
       await vi.waitFor(() => expect(runs).toBeGreaterThanOrEqual(3), 5000);
     });
 

@@ -18,7 +18,17 @@ export interface StorageOptions {
   /** `https://host/bucket/key` rather than `https://bucket.host/key`: most S3-compatible servers need it. */
   forcePathStyle: boolean;
   checksumMode: ChecksumMode;
+  /** Code defaults suit production; tests shorten them to see a frozen server give up quickly. */
+  timeouts?: { connectMs?: number; idleMs?: number };
 }
+
+// A server that accepts no connection is given up after this long. Then a connection that
+// carries no byte either way for IDLE_TIMEOUT_MS is taken for dead: a frozen server no longer
+// holds a request (and, through it, a user) forever. An idle limit, not a total one: a slow but
+// moving multipart part or download is never cut, and S3 keeps a long CompleteMultipartUpload
+// alive with whitespace. The SDK retries a timed-out request twice (three attempts in all).
+const CONNECT_TIMEOUT_MS = 5_000;
+const IDLE_TIMEOUT_MS = 30_000;
 
 /** The S3 client behind a Storage; exported for what Storage does not wrap, such as presigned URLs. */
 export function createS3Client(options: StorageOptions): S3Client {
@@ -31,5 +41,9 @@ export function createS3Client(options: StorageOptions): S3Client {
     credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
     requestChecksumCalculation: checksums,
     responseChecksumValidation: checksums,
+    requestHandler: {
+      connectionTimeout: options.timeouts?.connectMs ?? CONNECT_TIMEOUT_MS,
+      socketTimeout: options.timeouts?.idleMs ?? IDLE_TIMEOUT_MS,
+    },
   });
 }

@@ -1,4 +1,5 @@
 export * from './client';
+export * from './errors';
 export * from './keys';
 export * from './storage';
 export type { PutResult, PutStreamOptions } from './upload';

@@ -8,7 +8,8 @@ import {
   type Database,
   type ExportRow,
 } from '@shipshape/db';
-import type { JobQueue } from '@shipshape/queue';
+import type { Logger } from '@shipshape/logger';
+import { enqueueOrDefer, exportDataJobId, type JobQueue } from '@shipshape/queue';
 import { notFound } from '../http/errors';
 
 export function toPublic(row: ExportRow) {
@@ -27,8 +28,13 @@ export function toPublic(row: ExportRow) {
 const underWayFor = (userId: string) =>
   and(eq(dataExports.userId, userId), inArray(dataExports.status, ['pending', 'running']));
 
-export function createExportsService(deps: { db: Database; queue: JobQueue; ttlMs: number }) {
-  const { db, queue } = deps;
+export function createExportsService(deps: {
+  db: Database;
+  queue: JobQueue;
+  logger: Logger;
+  ttlMs: number;
+}) {
+  const { db, queue, logger } = deps;
 
   return {
     /** Starts an export, or hands back the one already under way: one export at a time. */
@@ -48,16 +54,12 @@ export function createExportsService(deps: { db: Database; queue: JobQueue; ttlM
         if (underWay) return underWay;
         throw error;
       }
-      try {
-        await queue.enqueue(
-          'export-data',
-          { exportId: row.id },
-          { jobId: `export-data-${row.id}` },
-        );
-      } catch (error) {
-        await db.delete(dataExports).where(eq(dataExports.id, row.id));
-        throw error;
-      }
+      // Recorded: the export is under way, whatever happens next. 'pending' is the outbox.
+      await enqueueOrDefer(queue, logger, {
+        name: 'export-data',
+        payload: { exportId: row.id },
+        jobId: exportDataJobId(row.id),
+      });
       return row;
     },
 

@@ -6,7 +6,7 @@ import { and, eq, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { files, notes, singleRow, type Database, type FileRow } from '@shipshape/db';
 import type { Logger } from '@shipshape/logger';
-import type { JobQueue } from '@shipshape/queue';
+import { enqueueOrDefer, processFileJobId, type JobQueue } from '@shipshape/queue';
 import { fileKey, type Storage } from '@shipshape/storage';
 import { HttpError, notFound } from '../http/errors';
 import { keyset, toPage, type PageQuery } from '../http/pagination';
@@ -110,6 +110,7 @@ export function createFilesService({ db, storage, queue, logger }: FilesDeps) {
         originalName: cleanFilename(incoming.filename),
         contentType,
       });
+      let row: FileRow;
       try {
         const { size } = await storage.putStream(key, body, {
           contentType,
@@ -118,15 +119,13 @@ export function createFilesService({ db, storage, queue, logger }: FilesDeps) {
         });
         // A body cut at the size limit may still have been stored whole up to the cut.
         incoming.signal.throwIfAborted();
-        const row = singleRow(
+        row = singleRow(
           await db
             .update(files)
             .set({ status: 'uploaded', size, updatedAt: sql`now()` })
             .where(eq(files.id, id))
             .returning(),
         );
-        await queue.enqueue('process-file', { fileId: id }, { jobId: `process-file-${id}` });
-        return toPublic(row);
       } catch (error) {
         await discard(id, key).catch((cleanupError: unknown) => {
           logger.warn(
@@ -136,6 +135,13 @@ export function createFilesService({ db, storage, queue, logger }: FilesDeps) {
         });
         throw incoming.signal.aborted ? incoming.signal.reason : error;
       }
+      // Stored: the upload has succeeded, whatever happens next. 'uploaded' is the outbox.
+      await enqueueOrDefer(queue, logger, {
+        name: 'process-file',
+        payload: { fileId: id },
+        jobId: processFileJobId(id),
+      });
+      return toPublic(row);
     },
 
     /** Newest first, a page at a time (see http/pagination.ts). */

@@ -2,17 +2,15 @@
 // Each step works in batches, so memory and request sizes stay small whatever the backlog.
 import { and, eq, inArray, lt } from 'drizzle-orm';
 import { dataExports, files } from '@shipshape/db';
-import type { JobHandlers, QueueLogger } from '@shipshape/queue';
+import type { JobHandlers } from '@shipshape/queue';
 import { exportKey, thumbnailKey } from '@shipshape/storage';
 import { removeOrphanObjects } from './cleanup-orphans';
-import { resumeAbandonedWork } from './cleanup-resume';
 import type { JobDeps } from './deps';
 
 export interface CleanupCounts {
   staleUploads: number;
   orphans: number;
   expiredExports: number;
-  resumed: number;
 }
 
 // Rows per query. A run handles at most MAX_BATCHES of them per step; the next run goes on.
@@ -25,24 +23,19 @@ export const ORPHAN_SAFETY_MARGIN_MS = 10 * 60_000;
 
 export function cleanup(deps: JobDeps): JobHandlers['cleanup'] {
   return async (_payload, context) => {
-    const counts = await runCleanup(deps, new Date(), context.log);
+    const counts = await runCleanup(deps);
     context.log.info(counts, 'Cleanup finished');
   };
 }
 
 /** One cleanup pass. `now` is a parameter so that tests can look into the future. */
-export async function runCleanup(
-  deps: JobDeps,
-  now = new Date(),
-  log: QueueLogger = deps.logger,
-): Promise<CleanupCounts> {
+export async function runCleanup(deps: JobDeps, now = new Date()): Promise<CleanupCounts> {
   const ago = (ms: number) => new Date(now.getTime() - ms);
   return {
     // An upload that has not finished in a whole cleanup period died with its API process.
     staleUploads: await removeStaleUploads(deps, ago(deps.jobs.cleanupEveryMs)),
     orphans: await removeOrphanObjects(deps, ago(ORPHAN_SAFETY_MARGIN_MS)),
     expiredExports: await removeExpiredExports(deps, now),
-    resumed: await resumeAbandonedWork(deps, ago(deps.jobs.cleanupEveryMs), log),
   };
 }
 

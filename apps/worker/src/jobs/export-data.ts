@@ -8,6 +8,9 @@ import type { JobDeps } from './deps';
 import { buildExportDocument } from './export-document';
 import { recordingFailure } from './failure';
 
+// What the user reads when the export could not be written (the log has why).
+export const EXPORT_FAILED = 'Something went wrong on our side. Please request a new export.';
+
 export function exportData({ db, storage }: JobDeps): JobHandlers['export-data'] {
   return async ({ exportId }, context) => {
     const [row] = await db.select().from(dataExports).where(eq(dataExports.id, exportId));
@@ -34,6 +37,7 @@ export function exportData({ db, storage }: JobDeps): JobHandlers['export-data']
       },
       {
         context,
+        userMessage: EXPORT_FAILED,
         markFailed: (reason) =>
           updateExport(db, exportId, { status: 'failed', failureReason: reason }),
       },

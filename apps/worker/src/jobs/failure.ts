@@ -1,14 +1,22 @@
-// How a job records that it failed. A problem that retrying cannot fix fails at once;
-// any other error goes back to the queue to be retried, and only the last attempt
-// writes the failure down, so the user never sees "failed" while a retry is still due.
-import { UnrecoverableError, type JobContext } from '@shipshape/queue';
+// How a job records that it failed. The user reads a sentence they can act on; the log keeps
+// the error itself (the queue logs every failed attempt with it). A problem that retrying
+// cannot fix fails at once; storage being away is retried for minutes; any other error is
+// retried a few times. Only the attempt after which no retry follows writes the failure
+// down, so the user never sees "failed" while a retry is still due.
+import { isStorageUnavailable } from '@shipshape/storage';
+import { OutageError, UnrecoverableError, type JobContext } from '@shipshape/queue';
 
-/** An error the queue must not retry; its message is shown to the user as it is. */
-export function permanentFailure(reason: string): UnrecoverableError {
-  return new UnrecoverableError(reason);
+/**
+ * An error the queue must not retry. `userMessage` is shown to the user as it is; `cause`,
+ * the detail, goes only to the log.
+ */
+export function permanentFailure(userMessage: string, cause?: unknown): UnrecoverableError {
+  const error = new UnrecoverableError(userMessage);
+  if (cause !== undefined) error.cause = cause;
+  return error;
 }
 
-/** The first line of an error's message, short enough for a status line: never a stack trace. */
+/** The first line of an error's message, short enough for a log field: never a stack trace. */
 export function shortCause(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const firstLine = message.split('\n')[0]?.trim().replace(/:$/, '') ?? '';
@@ -18,26 +26,29 @@ export function shortCause(error: unknown): string {
 
 interface FailureRecord {
   context: JobContext;
+  /** What the user reads when the job is given up for any reason but a permanent failure. */
+  userMessage: string;
   /** Writes the reason to the job's row. */
   markFailed: (reason: string) => Promise<void>;
 }
 
 /**
- * Runs `work`; when it throws for good (a permanent failure, or the last attempt), first
- * records a readable reason. Either way the error is rethrown for the queue to handle.
+ * Runs `work`; when it throws for good, first records a readable reason. Storage errors that
+ * say the server is away become OutageErrors, which the queue retries for longer. Either way
+ * the error is rethrown for the queue to handle.
  */
 export async function recordingFailure(
   work: () => Promise<void>,
-  { context, markFailed }: FailureRecord,
+  { context, userMessage, markFailed }: FailureRecord,
 ): Promise<void> {
   try {
     await work();
-  } catch (error) {
-    const permanent = error instanceof UnrecoverableError;
-    if (permanent || context.attempt >= context.attempts) {
-      const reason = permanent
-        ? error.message
-        : `${shortCause(error)} (gave up after ${context.attempt} attempts)`;
+  } catch (caught) {
+    const error = isStorageUnavailable(caught)
+      ? new OutageError(shortCause(caught), { cause: caught })
+      : caught;
+    if (!context.willRetry(error)) {
+      const reason = error instanceof UnrecoverableError ? error.message : userMessage;
       // Failing to write the reason must not hide the error that caused it.
       await markFailed(reason).catch((writeError: unknown) => {
         context.log.error({ err: writeError }, 'Could not record the job failure');

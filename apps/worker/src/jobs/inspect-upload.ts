@@ -4,11 +4,13 @@ import { createHash } from 'node:crypto';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import sharp, { type Sharp } from 'sharp';
-import { permanentFailure, shortCause } from './failure';
+import { permanentFailure } from './failure';
 
 const imageTypes = new Set(['image/png', 'image/jpeg', 'image/webp', 'image/gif']);
 
 const THUMBNAIL_SIZE = 256;
+
+export const IMAGE_UNREADABLE = 'This image could not be read: it may be damaged.';
 
 export interface Inspection {
   sha256: string;
@@ -46,8 +48,9 @@ async function readImage(input: Sharp): Promise<NonNullable<Inspection['image']>
     // As displayed: a portrait photo stored sideways with an EXIF rotation counts as portrait.
     return { ...metadata.autoOrient, thumbnail };
   } catch (error) {
-    // Bytes that do not decode will not decode next time either: no retry.
-    throw permanentFailure(`The image could not be read: ${shortCause(error)}`);
+    // Bytes that do not decode will not decode next time either: no retry. The decoder's own
+    // words ("VipsJpeg: premature end of input") help in the log, not the user.
+    throw permanentFailure(IMAGE_UNREADABLE, error);
   }
 }
 

@@ -8,6 +8,9 @@ import type { JobDeps } from './deps';
 import { recordingFailure } from './failure';
 import { inspectUpload } from './inspect-upload';
 
+// What the user reads when the file could not be processed for a reason of ours (the log has it).
+export const FILE_FAILED = 'We could not process this file. Try uploading it again.';
+
 export function processFile({ db, storage }: JobDeps): JobHandlers['process-file'] {
   return async ({ fileId }, context) => {
     const [file] = await db.select().from(files).where(eq(files.id, fileId));
@@ -44,6 +47,7 @@ export function processFile({ db, storage }: JobDeps): JobHandlers['process-file
       },
       {
         context,
+        userMessage: FILE_FAILED,
         markFailed: (reason) => updateFile(db, fileId, { status: 'failed', failureReason: reason }),
       },
     );
