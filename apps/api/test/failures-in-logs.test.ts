@@ -55,6 +55,7 @@ const noJobs = {
   'process-file': async () => {},
   'export-data': async () => {},
   cleanup: async () => {},
+  'resume-work': async () => {},
 };
 
 // What must never appear in a log line, whatever failed.
