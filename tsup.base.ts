@@ -6,9 +6,9 @@ import type { Options } from 'tsup';
 
 const unbundled = ['sharp', '@node-rs/argon2', 'pino', 'pino-pretty', 'pg-native'];
 
-export function productionBundle(entry: string): Options {
+export function productionBundle(...entries: string[]): Options {
   return {
-    entry: [entry],
+    entry: entries,
     format: 'esm',
     platform: 'node',
     target: 'node24',
