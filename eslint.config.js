@@ -6,14 +6,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: [
-      '**/node_modules/',
-      '**/dist/',
-      '.data/',
-      'test-results/',
-      'playwright-report/',
-      '**/tmp-scratch/',
-    ],
+    ignores: ['**/node_modules/', '**/dist/', '.data/', 'test-results/', 'playwright-report/'],
   },
   js.configs.recommended,
   {

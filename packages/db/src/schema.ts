@@ -53,14 +53,12 @@ export const sessions = pgTable(
   (t) => [index('sessions_expire_idx').on(t.expire)],
 );
 
-export type User = typeof users.$inferSelect;
 export type Note = typeof notes.$inferSelect;
 
 // Lifecycle: uploading (invisible to the user) → uploaded → processing → ready | failed.
 // A row is written before its object and removed if the upload fails, so a visible row
 // always has its object; the cleanup job removes rows and objects that a crash left behind.
 export const fileStatuses = ['uploading', 'uploaded', 'processing', 'ready', 'failed'] as const;
-export type FileStatus = (typeof fileStatuses)[number];
 
 export const files = pgTable(
   'files',
@@ -90,7 +88,6 @@ export const files = pgTable(
 );
 
 export const exportStatuses = ['pending', 'running', 'ready', 'failed'] as const;
-export type ExportStatus = (typeof exportStatuses)[number];
 
 export const dataExports = pgTable(
   'exports',
