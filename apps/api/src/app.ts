@@ -18,6 +18,7 @@ import { createExportsService } from './exports/service';
 import { filesRouter } from './files/routes';
 import { createFilesService } from './files/service';
 import { errorHandler, unknownRoute } from './http/errors';
+import type { ShutdownState } from './http/graceful-shutdown';
 import { requestLogger } from './http/logger';
 import { noStore } from './http/no-store';
 import { requireSameOrigin } from './http/same-origin';
@@ -39,6 +40,8 @@ export interface AppDeps {
   attempts: AttemptCounter;
   /** Folder of static frontend files to serve, as Caddy does in production. */
   webRoot?: string | undefined;
+  /** Set by the entry file: readiness fails while draining, uploads give up at the deadline. */
+  shutdown?: ShutdownState | undefined;
 }
 
 export function createApp(deps: AppDeps) {
@@ -56,7 +59,7 @@ export function createApp(deps: AppDeps) {
 
   app.use(securityHeaders({ https: !config.isLocal }));
   app.use(requestLogger(deps.logger));
-  app.use(healthRouter({ checks: deps.readinessChecks }));
+  app.use(healthRouter({ checks: deps.readinessChecks, shutdown: deps.shutdown }));
   if (deps.webRoot) app.use(express.static(deps.webRoot));
 
   app.use('/api', noStore, express.json({ limit: '100kb' }), requireSameOrigin);
@@ -73,6 +76,7 @@ export function createApp(deps: AppDeps) {
       files: createFilesService(deps),
       storage: deps.storage,
       maxBytes: config.uploadMaxBytes,
+      deadline: deps.shutdown?.deadline,
     }),
   );
   app.use(

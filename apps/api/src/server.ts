@@ -1,5 +1,5 @@
 // The API process: read config, connect to Postgres, S3 and the job queue, listen,
-// and shut down cleanly on SIGTERM.
+// and shut down cleanly on SIGTERM (see http/graceful-shutdown.ts).
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit } from '@shipshape/config';
 import { connectDatabase } from '@shipshape/db';
@@ -9,6 +9,7 @@ import { createApp } from './app';
 import { createPostgresAttemptCounter } from './auth/attempts/postgres';
 import { connectRedisAttemptCounter } from './auth/attempts/redis';
 import { SIGN_IN_WINDOW_MS } from './auth/throttle';
+import { ABORT_WINDOW_MS, createGracefulShutdown } from './http/graceful-shutdown';
 import { createJobQueue } from './jobs';
 import { createSessionStore } from './session';
 
@@ -40,6 +41,8 @@ const attempts = config.redis.url
 const bundledWebRoot = fileURLToPath(new URL('../../web/public', import.meta.url));
 const webRoot = config.webRoot ?? (config.isLocal ? bundledWebRoot : undefined);
 
+const shutdown = createGracefulShutdown({ graceMs: config.shutdownGraceMs, logger });
+
 const app = createApp({
   config,
   db,
@@ -49,6 +52,7 @@ const app = createApp({
   queue,
   attempts,
   webRoot,
+  shutdown: shutdown.state,
   readinessChecks: {
     database: () => pool.query('select 1'),
     storage: () => storage.check(),
@@ -59,19 +63,37 @@ const app = createApp({
 const server = app.listen(config.port, () => {
   logger.info(`API listening on port ${config.port} (APP_ENV=${config.appEnv})`);
 });
+shutdown.watch(server);
 
-// Stop accepting connections, let in-flight requests finish, then release everything.
-function shutdown(signal: string) {
-  logger.info(`${signal} received, shutting down`);
-  server.close(() => {
-    sessionStore.close();
-    void Promise.all([queue.close(), pool.end()]).then(() => {
-      storage.close();
-      process.exit(0);
+// Drain (requests under way finish, within SHUTDOWN_GRACE_SECONDS), then release everything.
+// A second signal, or a release that hangs, ends the process at once with status 1.
+let stopping = false;
+async function stop(signal: NodeJS.Signals) {
+  if (stopping) {
+    logger.warn(`${signal} received again: exiting without waiting`);
+    process.exit(1);
+  }
+  stopping = true;
+  logger.info(`${signal} received: draining for up to ${config.shutdownGraceMs / 1000} s`);
+  // Half a second past the abort window: still before Docker's SIGKILL with the default 8 s.
+  const hardLimitMs = config.shutdownGraceMs + ABORT_WINDOW_MS + 500;
+  setTimeout(() => {
+    logger.error('Shutdown did not complete in time: exiting');
+    process.exit(1);
+  }, hardLimitMs).unref();
+
+  await shutdown.drain(server);
+  sessionStore.close();
+  await Promise.all([queue.close(), pool.end(), attempts.close()]);
+  storage.close();
+  logger.info('API stopped');
+  process.exit(0);
+}
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, (received) => {
+    stop(received).catch((error: unknown) => {
+      logger.error({ err: error }, 'Could not shut down cleanly');
+      process.exit(1);
     });
   });
-  server.closeIdleConnections();
-  setTimeout(() => process.exit(1), 10_000).unref();
 }
-process.once('SIGTERM', shutdown);
-process.once('SIGINT', shutdown);

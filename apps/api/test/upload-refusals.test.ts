@@ -220,6 +220,12 @@ describe('refused uploads are answered at once and close the connection', () => 
     expect(written).toBeLessThan(size);
   });
 
+  it('keeps the connection open for a request without a body, answered at once', async () => {
+    const answer = await send(roomy.url(), { method: 'GET', path: '/healthz' });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.connection).toBe('keep-alive');
+  });
+
   it('keeps the connection open after an upload that succeeds', async () => {
     const answer = await upload(roomy, { cookie: user.cookie, file: pdf(1 * MB) });
     expect(answer.status, answer.text).toBe(201);

@@ -1,5 +1,7 @@
 // /healthz answers "is the process alive?" and touches nothing else, so a slow database
 // never gets a healthy process restarted. /readyz answers "can it serve traffic?".
+// Both are public: they name a dependency and its state, never an address or an error text
+// (those go to the log, where the operator looks).
 import { Router } from 'express';
 
 /** A named check of one dependency; it rejects when the dependency is unusable. */
@@ -19,7 +21,14 @@ function withTimeout(check: ReadinessCheck): Promise<unknown> {
   ]);
 }
 
-export function healthRouter({ checks }: { checks: Record<string, ReadinessCheck> }) {
+export function healthRouter({
+  checks,
+  shutdown,
+}: {
+  checks: Record<string, ReadinessCheck>;
+  /** While the process drains before it stops, it is not ready, whatever its dependencies say. */
+  shutdown?: { readonly draining: boolean } | undefined;
+}) {
   const router = Router();
 
   router.get('/healthz', (_req, res) => {
@@ -27,13 +36,20 @@ export function healthRouter({ checks }: { checks: Record<string, ReadinessCheck
   });
 
   router.get('/readyz', async (req, res) => {
+    if (shutdown?.draining) {
+      res.status(503).json({
+        error: { code: 'shutting_down', message: 'Shutting down: send traffic elsewhere.' },
+      });
+      return;
+    }
     const outcomes = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
         try {
           await withTimeout(check);
           return [name, 'ok'] as const;
         } catch (error) {
-          return [name, error instanceof Error ? error.message : String(error)] as const;
+          req.log.warn({ err: error, dependency: name }, `readiness check failed: ${name}`);
+          return [name, 'unavailable'] as const;
         }
       }),
     );
@@ -43,7 +59,6 @@ export function healthRouter({ checks }: { checks: Record<string, ReadinessCheck
       res.json({ status: 'ready', checks: report });
       return;
     }
-    req.log.warn({ checks: report }, 'not ready');
     res.status(503).json({
       error: { code: 'not_ready', message: `Not ready: ${failed.join(', ')} unavailable.` },
       checks: report,

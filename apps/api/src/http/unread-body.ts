@@ -15,7 +15,7 @@ export const closeIfBodyUnread: RequestHandler = (req, res, next) => {
   // Decided when the headers go out, whoever sends them: a route, the error handler, a 401.
   const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
   res.writeHead = ((...args: unknown[]) => {
-    if (!req.complete) {
+    if (hasBody(req) && !req.complete) {
       res.setHeader('Connection', 'close');
       closeLingering(req.socket, req);
     }
@@ -23,6 +23,13 @@ export const closeIfBodyUnread: RequestHandler = (req, res, next) => {
   }) as Response['writeHead'];
   next();
 };
+
+// A request without a body may be answered before Node has marked it complete (an answer sent
+// in the same tick as its headers arrived); only a body still on its way counts.
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
 
 /**
  * Node ends the socket of a `Connection: close` response by calling `destroySoon()` once the

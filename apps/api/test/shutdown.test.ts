@@ -1,0 +1,273 @@
+// The API as a real process, stopped the way a platform stops it: SIGTERM under steady
+// keep-alive traffic drains it (readiness 503, `Connection: close`, requests under way finish)
+// and it exits 0 with no request reset; an upload its client has stalled is aborted when the
+// grace period runs out, leaving no row and no object, and the process still exits 0.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { eq } from 'drizzle-orm';
+import { connectDatabase, files } from '@shipshape/db';
+import { createStorage, userPrefix } from '@shipshape/storage';
+import { afterAll, describe, expect, inject, it, vi } from 'vitest';
+import { password, uniqueEmail } from './helpers';
+import { multipart, send } from './fixtures/raw-http';
+
+const redisUrl = inject('redisUrl') ?? '';
+if (!redisUrl) console.warn('No Redis: shutdown.test.ts is skipped.');
+
+// tsx as a loader in this one process, not its CLI, so the signal reaches the server itself.
+const tsxLoader = import.meta.resolve('tsx');
+const serverEntry = fileURLToPath(new URL('../src/server.ts', import.meta.url));
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+const { pool, db } = connectDatabase(inject('databaseUrl'), { max: 2 });
+const storage = createStorage(inject('s3'));
+afterAll(async () => {
+  await pool.end();
+  storage.close();
+});
+
+async function freePort(): Promise<number> {
+  const probe = net.createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** Starts the API as a deployment runs it (JSON logs), and waits until it answers. */
+async function startApi(env: Record<string, string> = {}) {
+  const s3 = inject('s3');
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', tsxLoader, serverEntry], {
+    env: {
+      PATH: process.env.PATH,
+      APP_ENV: 'staging',
+      PORT: String(port),
+      SESSION_SECRET: 'shutdown-test-secret-that-is-long-enough-0123456789',
+      // The test speaks plain HTTP as the proxy would, and says the client used HTTPS.
+      TRUST_PROXY: 'loopback',
+      DATABASE_URL: inject('databaseUrl'),
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: `${inject('redisPrefix')}-api-shutdown`,
+      S3_ENDPOINT: s3.endpoint,
+      S3_REGION: s3.region,
+      S3_BUCKET: s3.bucket,
+      S3_ACCESS_KEY_ID: s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      S3_FORCE_PATH_STYLE: String(s3.forcePathStyle),
+      S3_CHECKSUM: s3.checksumMode,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  const logs: { msg?: string }[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    logs.push(line.startsWith('{') ? (JSON.parse(line) as { msg?: string }) : { msg: line });
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const url = `http://127.0.0.1:${port}`;
+
+  await vi.waitFor(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`The API exited at start:\n${stderr}`);
+      const res = await fetch(`${url}/healthz`);
+      if (!res.ok) throw new Error(`healthz answered ${res.status}`);
+    },
+    { timeout: 30_000, interval: 100 },
+  );
+
+  return {
+    url,
+    child,
+    logs,
+    async waitForExit(timeout = 15_000) {
+      const timer = sleep(timeout, 'timeout' as const, { ref: false });
+      const outcome = await Promise.race([exited, timer]);
+      if (outcome === 'timeout') throw new Error(`The API did not exit within ${timeout} ms`);
+      const [code, signal] = outcome;
+      return { code, signal };
+    },
+  };
+}
+
+/** Headers of a browser behind the HTTPS proxy, signed in as a new user. */
+async function signUp(url: string) {
+  const body = Buffer.from(JSON.stringify({ email: uniqueEmail(), password }));
+  const res = await send(url, {
+    path: '/api/auth/register',
+    headers: {
+      'content-type': 'application/json',
+      'content-length': body.length,
+      'x-forwarded-proto': 'https',
+    },
+    body: [body],
+  });
+  expect(res.status, res.text).toBe(201);
+  const setCookie = (res.headers['set-cookie'] ?? []).find((c) => c.startsWith('shipshape.sid='));
+  const [cookie = ''] = (setCookie ?? '').split(';');
+  const userId = (res.body as { user: { id: string } }).user.id;
+  return { userId, headers: { cookie, 'x-forwarded-proto': 'https' } };
+}
+
+interface Outcome {
+  path: string;
+  sentAt: number;
+  status?: number;
+  connection?: string | undefined;
+  error?: string;
+}
+
+/** One keep-alive client sending requests back to back until the server stops accepting. */
+async function steadyClient(
+  url: string,
+  agent: http.Agent,
+  paths: string[],
+  headers: http.OutgoingHttpHeaders,
+  outcomes: Outcome[],
+) {
+  const until = Date.now() + 20_000;
+  for (let i = 0; Date.now() < until; i++) {
+    const path = paths[i % paths.length] ?? '/healthz';
+    const outcome: Outcome = { path, sentAt: Date.now() };
+    outcomes.push(outcome);
+    try {
+      const answer = await send(url, { method: 'GET', path, headers, agent, timeoutMs: 15_000 });
+      outcome.status = answer.status;
+      outcome.connection = answer.headers.connection;
+    } catch (error) {
+      outcome.error = (error as Error).message;
+      // Refused: the server no longer accepts connections, so the client goes elsewhere.
+      if (outcome.error.includes('ECONNREFUSED')) return;
+    }
+  }
+}
+
+describe.skipIf(!redisUrl)('the API process on SIGTERM', () => {
+  it('drains steady keep-alive traffic: readiness 503, Connection: close, nothing reset, exit 0', async () => {
+    const api = await startApi();
+    const user = await signUp(api.url);
+
+    // An upload sent slowly, so it is still under way when the signal comes.
+    const form = multipart(
+      {},
+      { filename: 'slow.pdf', head: Buffer.from('%PDF-1.7\n'), size: 2 * 1024 * 1024 },
+    );
+    const slowUpload = send(api.url, {
+      path: '/api/files',
+      headers: { ...user.headers, 'content-type': form.contentType, 'content-length': form.length },
+      body: slowly(form.chunks(), 1_500),
+      timeoutMs: 15_000,
+    });
+
+    // A load balancer's probe: one keep-alive connection, idle when the signal comes.
+    const probe = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const ready = await send(api.url, { method: 'GET', path: '/readyz', agent: probe });
+    expect(ready.status).toBe(200);
+
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 6 });
+    const outcomes: Outcome[] = [];
+    const clients = [0, 1, 2, 3, 4, 5].map((n) =>
+      steadyClient(
+        api.url,
+        agent,
+        n % 2 ? ['/readyz', '/healthz'] : ['/api/notes', '/readyz'],
+        user.headers,
+        outcomes,
+      ),
+    );
+    await sleep(500);
+    api.child.kill('SIGTERM');
+    await vi.waitFor(() => {
+      if (!api.logs.some((log) => log.msg?.startsWith('SIGTERM received'))) {
+        throw new Error('The API has not logged the signal yet');
+      }
+    });
+    const drainingSince = Date.now();
+
+    // Readiness fails at once, and the answer closes the probe's connection.
+    const notReady = await send(api.url, { method: 'GET', path: '/readyz', agent: probe });
+    expect(notReady.status).toBe(503);
+    expect(notReady.body).toMatchObject({ error: { code: 'shutting_down' } });
+    expect(notReady.headers.connection).toBe('close');
+
+    expect(await api.waitForExit()).toEqual({ code: 0, signal: null });
+    await Promise.all(clients);
+    agent.destroy();
+    probe.destroy();
+
+    // No request was reset: each got its answer, or found the server no longer accepting.
+    const failures = outcomes.filter((o) => o.error && !o.error.includes('ECONNREFUSED'));
+    expect(failures).toEqual([]);
+    expect(outcomes.filter((o) => o.status && o.status !== 200 && o.path !== '/readyz')).toEqual(
+      [],
+    );
+    // Everything sent while draining closed its connection; readiness said 503 each time.
+    const during = outcomes.filter((o) => o.status && o.sentAt > drainingSince);
+    expect(during.filter((o) => o.connection !== 'close')).toEqual([]);
+    expect(during.filter((o) => o.path === '/readyz' && o.status !== 503)).toEqual([]);
+
+    const upload = await slowUpload;
+    expect(upload.status, upload.text).toBe(201);
+    expect(upload.headers.connection).toBe('close');
+    expect(api.logs.map((log) => log.msg)).toContain('API stopped');
+  }, 60_000);
+
+  it('aborts a stalled upload when the grace period runs out, keeps nothing, and exits 0', async () => {
+    const api = await startApi({ SHUTDOWN_GRACE_SECONDS: '1' });
+    const user = await signUp(api.url);
+
+    // The client announces 10 MB, sends 1 MB, then goes silent without closing.
+    const size = 10 * 1024 * 1024;
+    const form = multipart({}, { filename: 'stalled.pdf', head: Buffer.from('%PDF-1.7\n'), size });
+    const req = http.request(new URL('/api/files', api.url), {
+      method: 'POST',
+      headers: { ...user.headers, 'content-type': form.contentType, 'content-length': form.length },
+    });
+    const answered = new Promise<http.IncomingMessage>((resolve, reject) => {
+      req.once('response', resolve);
+      req.once('error', reject);
+    });
+    let sent = 0;
+    for (const chunk of form.chunks()) {
+      req.write(chunk);
+      sent += chunk.length;
+      if (sent > 1024 * 1024) break;
+    }
+    const rowsOf = () => db.select().from(files).where(eq(files.userId, user.userId));
+    await vi.waitFor(async () => expect(await rowsOf()).toHaveLength(1), { timeout: 10_000 });
+
+    api.child.kill('SIGTERM');
+
+    const answer = await Promise.race([answered, sleep(10_000).then(() => undefined)]);
+    expect(answer?.statusCode).toBe(503);
+    expect(await api.waitForExit()).toEqual({ code: 0, signal: null });
+    req.destroy();
+
+    expect(await rowsOf()).toEqual([]);
+    const objects: string[] = [];
+    for await (const object of storage.list(userPrefix(user.userId))) objects.push(object.key);
+    expect(objects).toEqual([]);
+  }, 60_000);
+});
+
+/** The chunks spread over about `ms`, as a slow connection sends them. */
+async function* slowly(chunks: Iterable<Buffer>, ms: number): AsyncGenerator<Buffer> {
+  const all = [...chunks];
+  for (const chunk of all) {
+    await sleep(ms / all.length);
+    yield chunk;
+  }
+}
