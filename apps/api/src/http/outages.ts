@@ -1,9 +1,10 @@
 // Telling "a service we depend on is down" apart from "we have a bug". The first is answered
 // with 503 and a message a person can act on (try again shortly); the second stays a 500.
-// Errors are often wrapped (drizzle wraps pg's, the SDK wraps sockets'), so the whole cause
-// chain is looked at.
+// Errors are often wrapped (drizzle wraps pg's), so the whole cause chain is looked at. S3 has
+// its own rules, shared with the jobs that retry it (packages/storage/src/errors.ts).
+import { isStorageUnavailable } from '@shipshape/storage';
 
-// Socket-level failures: refused, reset, timed out, unreachable, name not resolved.
+// Socket-level failures on the way to Postgres or Redis: refused, reset, timed out, unreachable.
 const networkCodes = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -31,7 +32,7 @@ const outageMessages = [
 
 /** True when `error`, or anything in its cause chain, says a dependency is unreachable. */
 export function isDependencyOutage(error: unknown): boolean {
-  return causes(error).some(isOutage);
+  return isStorageUnavailable(error) || causes(error).some(isOutage);
 }
 
 /** The Postgres SQLSTATE anywhere in the cause chain, if any. */
@@ -44,18 +45,11 @@ export function postgresCode(error: unknown): string | undefined {
 }
 
 function isOutage(error: object): boolean {
-  const { code, message, name } = error as { code?: unknown; message?: unknown; name?: unknown };
+  const { code, message } = error as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && (networkCodes.has(code) || postgresOutage.test(code))) {
     return true;
   }
-  // The AWS SDK's connection and request timeouts.
-  if (name === 'TimeoutError') return true;
-  if (typeof message === 'string' && outageMessages.some((pattern) => pattern.test(message))) {
-    return true;
-  }
-  // The AWS SDK: a 5xx from the storage server (503 Slow Down, 500 Internal Error).
-  const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
-  return typeof status === 'number' && status >= 500;
+  return typeof message === 'string' && outageMessages.some((pattern) => pattern.test(message));
 }
 
 function causes(error: unknown): object[] {
