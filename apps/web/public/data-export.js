@@ -23,7 +23,7 @@ function render(dataExport) {
   progress.hidden = isSettled(dataExport);
   button.disabled = !isSettled(dataExport);
   errorMessage.textContent =
-    state === 'failed' ? `The export failed: ${dataExport.failureReason ?? 'unknown error'}` : '';
+    state === 'failed' ? `The export failed. ${dataExport.failureReason ?? ''}`.trim() : '';
 
   if (state === 'ready') {
     const size = dataExport.size === null ? '' : ` (${formatBytes(dataExport.size)})`;

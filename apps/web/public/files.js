@@ -46,7 +46,7 @@ export function setUpFiles({ onSessionEnded }) {
       cards.get(file.id)?.update(file);
       if (file.status === 'ready') announcer.textContent = `${file.name} is ready.`;
       if (file.status === 'failed') {
-        announcer.textContent = `${file.name} could not be processed: ${file.failureReason}`;
+        announcer.textContent = `${file.name}: ${file.failureReason}`;
       }
     },
     onError(error, id) {
