@@ -123,6 +123,15 @@ describe('logout and me', () => {
   it('answers 401 to a visitor who never signed in', async () => {
     await request(app).get('/api/auth/me').expect(401);
   });
+
+  it('tells a page who is signed in, and that nobody is, without an error', async () => {
+    await request(app).get('/api/auth/session').expect(200, { user: null });
+    const { agent, email } = await signedUpAgent(app);
+    const signedIn = await agent.get('/api/auth/session').expect(200);
+    expect(signedIn.body).toEqual({ user: { id: expect.any(String), email } });
+    await agent.post('/api/auth/logout').expect(204);
+    await agent.get('/api/auth/session').expect(200, { user: null });
+  });
 });
 
 describe('rate limiting', () => {

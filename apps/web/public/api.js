@@ -86,7 +86,8 @@ function upload(path, file, { noteId, onProgress, signal }) {
 }
 
 export const api = {
-  me: () => request('GET', '/api/auth/me'),
+  /** `{ user }`, where user is null when nobody is signed in. */
+  session: () => request('GET', '/api/auth/session'),
   register: (credentials) => request('POST', '/api/auth/register', credentials),
   login: (credentials) => request('POST', '/api/auth/login', credentials),
   logout: () => request('POST', '/api/auth/logout'),

@@ -75,11 +75,12 @@ signOutButton.addEventListener('click', async () => {
 
 async function start() {
   try {
-    const { user } = await api.me();
-    showSignedIn(user);
+    const { user } = await api.session();
+    if (user) showSignedIn(user);
+    else showSignedOut();
   } catch (error) {
     showSignedOut();
-    if (error.status !== 401) showAlert(error.message);
+    showAlert(error.message);
   }
 }
 

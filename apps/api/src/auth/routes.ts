@@ -58,6 +58,12 @@ export function authRouter(deps: {
     res.status(204).end();
   });
 
+  // Who is signed in, for a page deciding what to show: nobody is an answer (null), not an
+  // error, so a signed-out visit logs no failed request. Protected routes still answer 401.
+  router.get('/session', (req, res) => {
+    res.json({ user: req.user ? { id: req.user.id, email: req.user.email } : null });
+  });
+
   router.get('/me', requireUser, (req, res) => {
     const { id, email } = currentUser(req);
     res.json({ user: { id, email } });
