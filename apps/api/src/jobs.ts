@@ -1,6 +1,6 @@
 // Where the API's jobs go. With REDIS_URL they are enqueued to BullMQ and the worker process
-// runs them; without it (local development only; config refuses it elsewhere) the worker's
-// own handlers run inside this process, so `pnpm dev` needs no Redis.
+// runs them; without it (local development only; config refuses it elsewhere) the job handlers
+// run inside this process, so `pnpm dev` needs no Redis.
 import type { Config } from '@shipshape/config';
 import type { Database } from '@shipshape/db';
 import type { Logger } from '@shipshape/logger';
@@ -19,21 +19,22 @@ export async function createJobQueue(deps: {
   logger: Logger;
 }): Promise<JobQueue> {
   const { redis, jobs } = deps.config;
-  const retry = { attempts: jobs.attempts, backoffMs: jobs.backoffMs };
   if (redis.url) {
     return createBullmqQueue({
       connection: redis.url,
       prefix: redis.prefix,
       logger: deps.logger,
-      ...retry,
+      retry: jobs,
     });
   }
-  // Loaded only here, so a deployed API never loads the image libraries the worker uses.
-  const { createJobHandlers } = await import('@shipshape/worker/handlers');
+  // Imported here and nowhere else in the API, never statically: the bundle keeps the handlers
+  // (and sharp, which they load) in a chunk of their own that only this branch loads, so an API
+  // with REDIS_URL, as every deployment has, never loads the image libraries.
+  const { createJobHandlers } = await import('@shipshape/jobs');
   const queue = createInProcessQueue({
     handlers: createJobHandlers({ ...deps, jobs }),
     logger: deps.logger,
-    ...retry,
+    retry: jobs,
   });
   await scheduleRecurringJobs(queue, { cleanupEveryMs: jobs.cleanupEveryMs });
   return queue;

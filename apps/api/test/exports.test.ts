@@ -46,6 +46,7 @@ describe('data export', () => {
         cleanup: async () => {},
         'resume-work': async () => {},
       },
+      retry: { attempts: 1, backoffMs: 0 },
     });
     afterAll(async () => {
       release();

@@ -33,7 +33,7 @@ function appOn(databaseUrl: string, logger: ReturnType<typeof capturedLogger>['l
   const config = loadConfig({ AUTH_RATE_LIMIT: '1000' });
   const { pool, db } = connectDatabase(databaseUrl, { max: 2 });
   const storage = createStorage(inject('s3'));
-  const queue = createInProcessQueue({ handlers: noJobs });
+  const queue = createInProcessQueue({ handlers: noJobs, retry: config.jobs });
   afterAll(async () => {
     await queue.close();
     await pool.end();

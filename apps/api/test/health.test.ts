@@ -48,7 +48,11 @@ describe('health and readiness', () => {
 
   it('names S3 and the job queue when they are unreachable', async () => {
     const storage = createStorage({ ...inject('s3'), endpoint: 'http://127.0.0.1:1' });
-    const queue = createBullmqQueue({ connection: 'redis://127.0.0.1:1', prefix: 'unreachable' });
+    const queue = createBullmqQueue({
+      connection: 'redis://127.0.0.1:1',
+      prefix: 'unreachable',
+      retry: { attempts: 1, backoffMs: 0 },
+    });
     afterAll(async () => {
       await queue.close();
       storage.close();

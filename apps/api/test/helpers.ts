@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@shipshape/config';
 import { connectDatabase } from '@shipshape/db';
 import { createInProcessQueue } from '@shipshape/queue';
+import { createJobHandlers } from '@shipshape/jobs';
 import { createStorage } from '@shipshape/storage';
-import { createJobHandlers } from '@shipshape/worker/handlers';
 import { pino } from 'pino';
 import request from 'supertest';
 import { afterAll, expect, inject } from 'vitest';
@@ -18,12 +18,11 @@ export function buildTestApp(env: Record<string, string> = {}, overrides: Partia
   const { pool, db } = connectDatabase(inject('databaseUrl'), { max: 4 });
   const storage = createStorage(inject('s3'));
   const logger = pino({ level: 'silent' });
-  // The worker's real job handlers, run in this process: uploads get thumbnails here too.
+  // The real job handlers, run in this process: uploads get thumbnails here too.
   const jobs = { ...config.jobs, attempts: 2, backoffMs: 10 };
   const queue = createInProcessQueue({
     handlers: createJobHandlers({ db, storage, logger, jobs }),
-    attempts: jobs.attempts,
-    backoffMs: jobs.backoffMs,
+    retry: jobs,
   });
   afterAll(async () => {
     await queue.close();

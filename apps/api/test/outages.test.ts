@@ -10,18 +10,18 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@shipshape/config';
 import { connectDatabase, dataExports, files, type Database } from '@shipshape/db';
 import { createTestDatabase } from '@shipshape/db/testing';
+import { createJobHandlers, ORPHAN_SAFETY_MARGIN_MS, runCleanup } from '@shipshape/jobs';
 import {
   createBullmqQueue,
   createInProcessQueue,
+  scheduleRecurringJobs,
+  startBullmqWorker,
   type JobHandlers,
   type JobQueue,
 } from '@shipshape/queue';
 import { startOwnRedis } from '@shipshape/queue/testing';
 import { createStorage, type Storage } from '@shipshape/storage';
 import { startEmbeddedS3, type EmbeddedS3 } from '@shipshape/storage/embedded';
-import { ORPHAN_SAFETY_MARGIN_MS, runCleanup } from '@shipshape/worker/cleanup';
-import { createJobHandlers } from '@shipshape/worker/handlers';
-import { startWorker } from '@shipshape/worker/worker';
 import { eq, inArray } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished, vi } from 'vitest';
@@ -125,7 +125,7 @@ async function ownRedisQueue() {
   const redis = await startOwnRedis();
   onTestFinished(() => redis.remove());
   const prefix = `${inject('redisPrefix')}-outages-${randomUUID()}`;
-  const queue = createBullmqQueue({ connection: redis.url, prefix, ...jobs });
+  const queue = createBullmqQueue({ connection: redis.url, prefix, retry: jobs });
   onTestFinished(() => queue.close());
   return { redis, prefix, queue };
 }
@@ -136,14 +136,18 @@ describe('with Redis down for a while', () => {
     onTestFinished(() => storage.close());
     const { redis, prefix, queue } = await ownRedisQueue();
     const { handlers, runs } = countingHandlers(storage);
-    const config = loadConfig({ REDIS_URL: redis.url, REDIS_PREFIX: prefix });
-    const worker = await startWorker({
-      config: { ...config, jobs },
-      db,
-      storage,
-      logger,
-      handlers,
+    // What the worker process runs, on this Redis: resume-work on a schedule (a short one
+    // here), and a BullMQ worker with the real handlers.
+    await scheduleRecurringJobs(queue, {
+      cleanupEveryMs: jobs.cleanupEveryMs,
       resumeWorkEveryMs: 500,
+    });
+    const worker = startBullmqWorker({
+      connection: redis.url,
+      prefix,
+      handlers,
+      logger,
+      retry: jobs,
     });
     onTestFinished(() => worker.close());
     const api = await serve({ queue, storage });
@@ -231,7 +235,7 @@ describe('with S3 down', () => {
     const s3 = await ownS3();
     const queue = createInProcessQueue({
       handlers: createJobHandlers({ db, storage: s3.storage, logger, jobs }),
-      ...jobs,
+      retry: jobs,
     });
     onTestFinished(() => queue.close());
     const api = await serve({ queue, storage: s3.storage });

@@ -10,7 +10,7 @@ import {
   type RunningWorker,
 } from '@shipshape/queue';
 import type { Storage } from '@shipshape/storage';
-import { createJobHandlers } from './handlers';
+import { createJobHandlers } from '@shipshape/jobs';
 
 export interface WorkerOptions {
   config: Pick<Config, 'redis' | 'jobs'>;
@@ -29,27 +29,27 @@ export type { RunningWorker };
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { config, db, storage, logger } = options;
-  const { url, prefix } = config.redis;
+  const { redis, jobs } = config;
+  const { url, prefix } = redis;
   if (!url) throw new Error('The worker needs config.redis.url');
-  const retry = { attempts: config.jobs.attempts, backoffMs: config.jobs.backoffMs };
 
   // Open for as long as the worker runs: jobs enqueue other jobs through it, and it registers
   // the schedules again whenever Redis comes back, in case Redis came back empty.
-  const queue = createBullmqQueue({ connection: url, prefix, logger, ...retry });
+  const queue = createBullmqQueue({ connection: url, prefix, logger, retry: jobs });
   // Every worker registers them and a schedule's id is the job name: however many workers run,
   // there is one schedule per job, and changing CLEANUP_EVERY_MINUTES takes effect.
   await scheduleRecurringJobs(queue, {
-    cleanupEveryMs: config.jobs.cleanupEveryMs,
+    cleanupEveryMs: jobs.cleanupEveryMs,
     resumeWorkEveryMs: options.resumeWorkEveryMs,
   });
   const worker = startBullmqWorker({
     connection: url,
     prefix,
-    handlers: options.handlers ?? createJobHandlers({ db, storage, logger, jobs: config.jobs }),
+    handlers: options.handlers ?? createJobHandlers({ db, storage, logger, jobs }),
     queue,
-    concurrency: config.jobs.concurrency,
+    concurrency: jobs.concurrency,
     logger,
-    ...retry,
+    retry: jobs,
     ...options.bullmq,
   });
   return {

@@ -12,7 +12,7 @@ import { createStorage, type StorageOptions } from '@shipshape/storage';
 import { startEmbeddedS3, type EmbeddedS3 } from '@shipshape/storage/embedded';
 import { eq } from 'drizzle-orm';
 import { describe, expect, inject, it, onTestFinished, vi } from 'vitest';
-import { createJobHandlers, type JobDeps } from '../src/handlers';
+import { createJobHandlers, type JobDeps } from '@shipshape/jobs';
 import { startWorker } from '../src/worker';
 import { inspectQueue } from './bullmq';
 import {
@@ -24,7 +24,7 @@ import {
   testImage,
   uploadFile,
   waitForStatus,
-} from './helpers';
+} from '@shipshape/jobs/testing';
 
 const deps = testDeps();
 
@@ -87,8 +87,7 @@ describe('when S3 is down for a few seconds', () => {
   function queueOn(jobDeps: JobDeps) {
     const queue = createInProcessQueue({
       handlers: createJobHandlers(jobDeps),
-      attempts: 3,
-      backoffMs: 100,
+      retry: { attempts: 3, backoffMs: 100 },
     });
     onTestFinished(() => queue.close());
     return queue;

@@ -9,7 +9,7 @@ import {
 } from '@shipshape/queue';
 import { thumbnailKey, userPrefix } from '@shipshape/storage';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createJobHandlers } from '../src/handlers';
+import { createJobHandlers } from '@shipshape/jobs';
 import { startWorker } from '../src/worker';
 import { inspectQueue } from './bullmq';
 import {
@@ -24,7 +24,7 @@ import {
   testImage,
   uploadFile,
   waitForStatus,
-} from './helpers';
+} from '@shipshape/jobs/testing';
 
 const deps = testDeps();
 const redisUrl = inject('redisUrl');
@@ -41,14 +41,14 @@ interface QueueUnderTest {
 const { attempts, backoffMs } = deps.jobs;
 
 function inProcess(handlers: JobHandlers): Promise<QueueUnderTest> {
-  const queue = createInProcessQueue({ handlers, attempts, backoffMs });
+  const queue = createInProcessQueue({ handlers, retry: deps.jobs });
   return Promise.resolve({ queue, close: () => queue.close() });
 }
 
 async function bullmq(handlers: JobHandlers): Promise<QueueUnderTest> {
   const url = redisUrl ?? '';
   const config = loadConfig({ ...testEnv, REDIS_URL: url, REDIS_PREFIX: prefix });
-  const queue = createBullmqQueue({ connection: url, prefix, attempts, backoffMs });
+  const queue = createBullmqQueue({ connection: url, prefix, retry: deps.jobs });
   const worker = await startWorker({ ...deps, config, handlers });
   const inspector = inspectQueue(url, prefix);
   return {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@shipshape/config';
 import { createBullmqQueue, RESUME_WORK_EVERY_MS } from '@shipshape/queue';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { createJobHandlers } from '../src/handlers';
+import { createJobHandlers } from '@shipshape/jobs';
 import { startWorker, type RunningWorker } from '../src/worker';
 import { inspectQueue } from './bullmq';
 import {
@@ -19,7 +19,7 @@ import {
   testImage,
   uploadFile,
   waitForStatus,
-} from './helpers';
+} from '@shipshape/jobs/testing';
 
 const deps = testDeps();
 const redisUrl = inject('redisUrl') ?? '';
@@ -109,7 +109,7 @@ describe.skipIf(!redisUrl)('the worker process', () => {
       bytes: await testImage('png'),
       contentType: 'image/png',
     });
-    const queue = createBullmqQueue({ connection: redisUrl, prefix });
+    const queue = createBullmqQueue({ connection: redisUrl, prefix, retry: deps.jobs });
     await queue.enqueue('process-file', { fileId: file.id }, { jobId: `process-${file.id}` });
     await queue.close();
     return { file, jobId: `process-${file.id}` };

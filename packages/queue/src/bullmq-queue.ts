@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { checkJobId, parsePayload, type JobName } from './jobs';
 import { silentLogger, type JobQueue, type QueueLogger, type RetryOptions } from './queue';
 import { createRedisClient, type RedisConnectionOptions } from './redis';
-import { maxAttempts, retryOptions } from './retry';
+import { maxAttempts } from './retry';
 
 // One BullMQ queue carries every job; the job name picks the handler.
 export const QUEUE_NAME = 'jobs';
@@ -16,15 +16,16 @@ const CONNECT_TIMEOUT_MS = 2_000;
 // States in which a job still has work ahead of it: enqueuing its id again must add nothing.
 const unfinished = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
-export interface BullmqQueueOptions extends RetryOptions {
+export interface BullmqQueueOptions {
   connection: RedisConnectionOptions;
   /** Starts every Redis key, so several apps (or test runs) can share one Redis. */
   prefix: string;
+  retry: RetryOptions;
   logger?: QueueLogger;
 }
 
 export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
-  const retry = retryOptions(options);
+  const { retry } = options;
   const log = options.logger ?? silentLogger;
   // No offline queue: while Redis is down, enqueue fails at once instead of hanging a request.
   const redis = createRedisClient(options.connection, {

@@ -9,13 +9,14 @@ import {
   type RetryOptions,
 } from './queue';
 import { createRedisClient, type RedisConnectionOptions } from './redis';
-import { retryOptions, willRetry } from './retry';
+import { willRetry } from './retry';
 import { logFailure, runJob } from './run-job';
 
-export interface BullmqWorkerOptions extends RetryOptions {
+export interface BullmqWorkerOptions {
   connection: RedisConnectionOptions;
   prefix: string;
   handlers: JobHandlers;
+  retry: RetryOptions;
   /** Where jobs add other jobs (`context.enqueue`); by default a queue of the worker's own. */
   queue?: JobQueue;
   /** Jobs this process runs at the same time. Default 1. */
@@ -38,14 +39,14 @@ export interface RunningWorker {
 
 export function startBullmqWorker(options: BullmqWorkerOptions): RunningWorker {
   const log = options.logger ?? silentLogger;
-  const retry = retryOptions(options);
+  const { retry } = options;
   const ownsQueue = options.queue === undefined;
   const queue =
     options.queue ??
     createBullmqQueue({
       connection: options.connection,
       prefix: options.prefix,
-      ...retry,
+      retry,
       logger: log,
     });
   // A worker blocks on Redis waiting for jobs; BullMQ requires that commands never time out.

@@ -9,17 +9,17 @@ import {
   type QueueLogger,
   type RetryOptions,
 } from './queue';
-import { retryDelay, retryOptions, willRetry } from './retry';
+import { retryDelay, willRetry } from './retry';
 import { logFailure, runJob } from './run-job';
 
-export interface InProcessQueueOptions extends RetryOptions {
+export interface InProcessQueueOptions {
   handlers: JobHandlers;
+  retry: RetryOptions;
   logger?: QueueLogger;
 }
 
 export function createInProcessQueue(options: InProcessQueueOptions): JobQueue {
-  const { handlers } = options;
-  const retry = retryOptions(options);
+  const { handlers, retry } = options;
   const log = options.logger ?? silentLogger;
   const unfinishedJobIds = new Set<string>();
   const running = new Set<Promise<void>>();
@@ -64,34 +64,33 @@ export function createInProcessQueue(options: InProcessQueueOptions): JobQueue {
     void job.finally(() => running.delete(job));
   }
 
+  // Async although nothing here waits: a bad payload rejects the promise, as BullMQ's would.
   const queue: JobQueue = {
-    enqueue(name, payload, { jobId } = {}) {
-      return settled(() => {
-        if (closed) throw new Error('The job queue is closed');
-        if (jobId !== undefined) checkJobId(jobId);
-        const parsed = parsePayload(name, payload);
-        const id = jobId ?? `job-${++lastJobNumber}`;
-        if (unfinishedJobIds.has(id)) return false;
-        unfinishedJobIds.add(id);
-        later(0, () => {
-          run(name, parsed, id, 1);
-        });
-        return true;
+    // eslint-disable-next-line @typescript-eslint/require-await
+    async enqueue(name, payload, { jobId } = {}) {
+      if (closed) throw new Error('The job queue is closed');
+      if (jobId !== undefined) checkJobId(jobId);
+      const parsed = parsePayload(name, payload);
+      const id = jobId ?? `job-${++lastJobNumber}`;
+      if (unfinishedJobIds.has(id)) return false;
+      unfinishedJobIds.add(id);
+      later(0, () => {
+        run(name, parsed, id, 1);
       });
+      return true;
     },
 
-    schedule(name, payload, { every }) {
-      return settled(() => {
-        const parsed = parsePayload(name, payload);
-        clearInterval(schedules.get(name));
-        // A fixed jobId: a run that is still going when the next is due is not doubled.
-        const timer = setInterval(() => {
-          void queue.enqueue(name, parsed, { jobId: `scheduled-${name}` });
-        }, every);
-        // A schedule alone must not keep the process alive.
-        timer.unref();
-        schedules.set(name, timer);
-      });
+    // eslint-disable-next-line @typescript-eslint/require-await
+    async schedule(name, payload, { every }) {
+      const parsed = parsePayload(name, payload);
+      clearInterval(schedules.get(name));
+      // A fixed jobId: a run that is still going when the next is due is not doubled.
+      const timer = setInterval(() => {
+        void queue.enqueue(name, parsed, { jobId: `scheduled-${name}` });
+      }, every);
+      // A schedule alone must not keep the process alive.
+      timer.unref();
+      schedules.set(name, timer);
     },
 
     async check() {
@@ -107,11 +106,4 @@ export function createInProcessQueue(options: InProcessQueueOptions): JobQueue {
     },
   };
   return queue;
-}
-
-/** Runs `action` now; the promise rejects if it throws, as BullMQ's would on a bad payload. */
-function settled<T>(action: () => T): Promise<T> {
-  return new Promise((resolve) => {
-    resolve(action());
-  });
 }

@@ -65,16 +65,19 @@ export type JobHandlers = {
   [N in JobName]: (payload: JobPayload<N>, context: JobContext) => Promise<void>;
 };
 
+/**
+ * How often and how soon a failing job runs again. Both come from config (JOB_ATTEMPTS and
+ * JOB_BACKOFF_MS), and `config.jobs` carries them under these names: pass it as it is. There
+ * are no defaults here, so that no second value can disagree with the configured one.
+ */
 export interface RetryOptions {
   /**
-   * Runs before a failing job is given up, the first one included. Default 3. A job that
-   * fails with an OutageError gets at least OUTAGE_ATTEMPTS (see retry.ts).
+   * Runs before a failing job is given up, the first one included. A job that fails with an
+   * OutageError gets at least OUTAGE_ATTEMPTS (see retry.ts).
    */
-  attempts?: number;
-  /** Wait before the first retry; it doubles for each retry after. Default 1000 ms. */
-  backoffMs?: number;
+  attempts: number;
+  /** Wait before the first retry; it doubles for each retry after. */
+  backoffMs: number;
 }
-
-export const defaultRetry = { attempts: 3, backoffMs: 1000 };
 
 export const silentLogger: QueueLogger = { info() {}, warn() {}, error() {} };

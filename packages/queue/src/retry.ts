@@ -3,7 +3,7 @@
 // needs (storage unreachable, a 503) says nothing about the job itself and usually ends within
 // minutes, so it is retried for longer; what can never succeed is not retried at all.
 import { UnrecoverableError } from 'bullmq';
-import { defaultRetry, type RetryOptions } from './queue';
+import type { RetryOptions } from './queue';
 
 /**
  * Attempts for a job that keeps failing with an OutageError. The backoff doubles each time, so
@@ -19,27 +19,19 @@ export class OutageError extends Error {
   }
 }
 
-/** The options with their defaults filled in. */
-export function retryOptions(options: RetryOptions): Required<RetryOptions> {
-  return {
-    attempts: options.attempts ?? defaultRetry.attempts,
-    backoffMs: options.backoffMs ?? defaultRetry.backoffMs,
-  };
-}
-
 /** The most attempts any job can get: what BullMQ is told, since it counts them itself. */
-export function maxAttempts({ attempts }: Required<RetryOptions>): number {
+export function maxAttempts({ attempts }: RetryOptions): number {
   return Math.max(attempts, OUTAGE_ATTEMPTS);
 }
 
 /** Whether a job whose attempt number `attempt` threw `error` runs again. */
-export function willRetry(error: unknown, attempt: number, retry: Required<RetryOptions>): boolean {
+export function willRetry(error: unknown, attempt: number, retry: RetryOptions): boolean {
   if (error instanceof UnrecoverableError) return false;
   const budget = error instanceof OutageError ? maxAttempts(retry) : retry.attempts;
   return attempt < budget;
 }
 
 /** The wait before attempt `attempt + 1`: BullMQ's exponential backoff, which both queues use. */
-export function retryDelay(attempt: number, { backoffMs }: Required<RetryOptions>): number {
+export function retryDelay(attempt: number, { backoffMs }: RetryOptions): number {
   return backoffMs * 2 ** (attempt - 1);
 }

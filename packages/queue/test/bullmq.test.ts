@@ -18,6 +18,7 @@ import {
   handlers,
   recordingLogger,
   redisUrl,
+  retry,
   sleep,
   sync,
   uniquePrefix,
@@ -49,18 +50,15 @@ describe.skipIf(!redisReachable)('BullMQ queue and worker', () => {
   });
 
   function queue(): JobQueue {
-    const created = createBullmqQueue({
-      connection: redisUrl,
-      prefix,
-      attempts: 3,
-      backoffMs: 100,
-    });
+    const created = createBullmqQueue({ connection: redisUrl, prefix, retry });
     open.push(created);
     return created;
   }
 
-  function worker(options: Omit<Parameters<typeof startBullmqWorker>[0], 'connection' | 'prefix'>) {
-    const started = startBullmqWorker({ connection: redisUrl, prefix, ...options });
+  function worker(
+    options: Omit<Parameters<typeof startBullmqWorker>[0], 'connection' | 'prefix' | 'retry'>,
+  ) {
+    const started = startBullmqWorker({ connection: redisUrl, prefix, retry, ...options });
     open.push(started);
     return started;
   }
@@ -162,7 +160,7 @@ describe.skipIf(!redisReachable)('BullMQ queue and worker', () => {
   });
 
   it('fails its readiness check at once when Redis is unreachable', async () => {
-    const unreachable = createBullmqQueue({ connection: 'redis://127.0.0.1:1', prefix });
+    const unreachable = createBullmqQueue({ connection: 'redis://127.0.0.1:1', prefix, retry });
     open.push(unreachable);
     await expect(unreachable.check()).rejects.toThrow('Redis is not connected');
   });

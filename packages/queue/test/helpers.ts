@@ -5,6 +5,9 @@ import type { JobContext, JobHandlers, QueueLogger } from '@shipshape/queue';
 // The run's Redis from test/global-setup.ts: undefined when none answered (BullMQ tests skip).
 export const redisUrl = inject('redisUrl') ?? '';
 
+/** Retry options for queues under test: a short backoff keeps retries quick. */
+export const retry = { attempts: 3, backoffMs: 100 };
+
 let suffix = 0;
 /** A key prefix of its own for each test, inside the run's prefix that global teardown removes. */
 export function uniquePrefix(): string {

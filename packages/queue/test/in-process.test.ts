@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createInProcessQueue } from '@shipshape/queue';
-import { deferred, handlers, sleep } from './helpers';
+import { deferred, handlers, retry, sleep } from './helpers';
 
 describe('in-process queue', () => {
   it('waits on close for the running job, and retries nothing afterwards', async () => {
@@ -10,8 +10,7 @@ describe('in-process queue', () => {
     let runs = 0;
     let finished = false;
     const queue = createInProcessQueue({
-      attempts: 3,
-      backoffMs: 50,
+      retry: { attempts: 3, backoffMs: 50 },
       handlers: handlers({
         'export-data': async () => {
           runs += 1;
@@ -32,7 +31,7 @@ describe('in-process queue', () => {
   });
 
   it('refuses new jobs once closed', async () => {
-    const queue = createInProcessQueue({ handlers: handlers() });
+    const queue = createInProcessQueue({ handlers: handlers(), retry });
     await queue.close();
     await expect(queue.enqueue('cleanup', {})).rejects.toThrow('The job queue is closed');
   });

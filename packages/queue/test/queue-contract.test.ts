@@ -18,9 +18,15 @@ import {
   type RetryOptions,
   type RunningWorker,
 } from '@shipshape/queue';
-import { deferred, handlers, recordingLogger, redisUrl, sync, uniquePrefix } from './helpers';
-
-const retry = { attempts: 3, backoffMs: 100 };
+import {
+  deferred,
+  handlers,
+  recordingLogger,
+  redisUrl,
+  retry,
+  sync,
+  uniquePrefix,
+} from './helpers';
 
 interface Running {
   queue: JobQueue;
@@ -44,7 +50,7 @@ const implementations: Implementation[] = [
     name: 'in-process',
     available: true,
     start(jobHandlers, logger, options = retry) {
-      const queue = createInProcessQueue({ handlers: jobHandlers, logger, ...options });
+      const queue = createInProcessQueue({ handlers: jobHandlers, logger, retry: options });
       onTestFinished(() => queue.close());
       return { queue };
     },
@@ -69,10 +75,10 @@ const implementations: Implementation[] = [
           prefix,
           handlers: jobHandlers,
           logger,
-          ...options,
+          retry: options,
         }),
       );
-      const queue = createBullmqQueue({ connection: redisUrl, prefix, ...options });
+      const queue = createBullmqQueue({ connection: redisUrl, prefix, retry: options });
       opened.push(queue);
       return {
         queue,

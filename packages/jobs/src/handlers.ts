@@ -1,14 +1,12 @@
 // The jobs, by name. The worker process runs them from Redis; in local development without
 // Redis the API runs them in its own process, so this file starts nothing by itself.
 import type { JobHandlers } from '@shipshape/queue';
+import { cleanup } from './cleanup';
+import type { JobDeps } from './deps';
+import { exportData } from './export-data';
 import { withJobLog } from './job-log';
-import { cleanup } from './jobs/cleanup';
-import type { JobDeps } from './jobs/deps';
-import { exportData } from './jobs/export-data';
-import { processFile } from './jobs/process-file';
-import { resumeWork } from './jobs/resume-work';
-
-export type { JobDeps };
+import { processFile } from './process-file';
+import { resumeWork } from './resume-work';
 
 export function createJobHandlers(deps: JobDeps): JobHandlers {
   return {

@@ -6,7 +6,7 @@ import { exportKey, userPrefix } from '@shipshape/storage';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
 import { createJobHandlers } from '../src/handlers';
-import { createUser, jobContext, listKeys, readObject, testDeps, uploadFile } from './helpers';
+import { createUser, jobContext, listKeys, readObject, testDeps, uploadFile } from '../src/testing';
 
 const deps = testDeps();
 const handlers = createJobHandlers(deps);
@@ -120,7 +120,7 @@ describe('export-data', () => {
   it('makes one export object when the same job is enqueued twice', async () => {
     const userId = await createUser(deps);
     const exportId = await requestExport(userId);
-    const queue = createInProcessQueue({ handlers, attempts: 2, backoffMs: 50 });
+    const queue = createInProcessQueue({ handlers, retry: { attempts: 2, backoffMs: 50 } });
 
     // No job id: nothing de-duplicates these but the job itself.
     await queue.enqueue('export-data', { exportId });

@@ -5,8 +5,8 @@ import { dataExports, files, singleRow } from '@shipshape/db';
 import { exportKey, fileKey, thumbnailKey } from '@shipshape/storage';
 import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ORPHAN_SAFETY_MARGIN_MS, runCleanup } from '../src/jobs/cleanup';
-import { createUser, fileRow, testDeps, uploadFile } from './helpers';
+import { ORPHAN_SAFETY_MARGIN_MS, runCleanup } from '../src/cleanup';
+import { createUser, fileRow, testDeps, uploadFile } from '../src/testing';
 
 const deps = testDeps();
 const { db, storage } = deps;

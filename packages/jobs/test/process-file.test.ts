@@ -15,7 +15,7 @@ import {
   testDeps,
   testImage,
   uploadFile,
-} from './helpers';
+} from '../src/testing';
 
 const deps = testDeps();
 const processFile = createJobHandlers(deps)['process-file'];

@@ -1,5 +1,6 @@
-// Shared by the worker tests: the run's real Postgres and S3 (see test/global-setup.ts),
-// rows inserted directly, test images made with sharp, and handlers wrapped to count runs.
+// For tests that run jobs (these handlers' own and the worker's): the run's real Postgres and
+// S3 (see test/global-setup.ts), rows inserted directly, test images made with sharp, and
+// handlers wrapped to count runs.
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@shipshape/config';
 import { connectDatabase, files, singleRow, users, type FileRow } from '@shipshape/db';
@@ -9,7 +10,7 @@ import { eq } from 'drizzle-orm';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, inject, vi } from 'vitest';
-import type { JobDeps } from '../src/handlers';
+import type { JobDeps } from './deps';
 
 /** Environment for loadConfig: two attempts and a short backoff keep retry tests fast. */
 export const testEnv = { JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '50' };

@@ -5,7 +5,7 @@ import { exportDataJobId, processFileJobId } from '@shipshape/queue';
 import { eq, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createJobHandlers } from '../src/handlers';
-import { createUser, jobContext, testDeps, uploadFile } from './helpers';
+import { createUser, jobContext, testDeps, uploadFile } from '../src/testing';
 
 const deps = testDeps();
 const resumeWork = createJobHandlers(deps)['resume-work'];

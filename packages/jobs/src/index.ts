@@ -1,0 +1,5 @@
+// The background jobs, shared by the two processes that run them: the worker (from Redis) and,
+// in local development without Redis, the API. Importing this starts nothing.
+export { ORPHAN_SAFETY_MARGIN_MS, runCleanup, type CleanupCounts } from './cleanup';
+export type { JobDeps } from './deps';
+export { createJobHandlers } from './handlers';
