@@ -14,6 +14,17 @@ import {
   varchar,
 } from 'drizzle-orm/pg-core';
 
+// One clock for every time the app stores: the database's. Machines' clocks drift apart, and
+// a time written by one process is compared with `now()` by another (the cleanup and
+// resume-work jobs), so no process stamps a time from its own clock.
+
+/** updated_at, stamped with the database's `now()` by every update that does not set it itself. */
+const lastUpdated = () =>
+  timestamp('updated_at', { withTimezone: true })
+    .notNull()
+    .defaultNow()
+    .$onUpdate(() => sql`now()`);
+
 export const users = pgTable(
   'users',
   {
@@ -36,7 +47,7 @@ export const notes = pgTable(
     title: text('title').notNull(),
     body: text('body').notNull().default(''),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: lastUpdated(),
   },
   // Serves "this user's notes, newest first", the only way notes are listed.
   (t) => [index('notes_user_created_idx').on(t.userId, t.createdAt.desc(), t.id.desc())],
@@ -79,7 +90,7 @@ export const files = pgTable(
     status: text('status', { enum: fileStatuses }).notNull().default('uploading'),
     failureReason: text('failure_reason'),
     createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: lastUpdated(),
   },
   (t) => [
     index('files_user_created_idx').on(t.userId, t.createdAt.desc(), t.id.desc()),

@@ -5,6 +5,7 @@ import { dataExports, files } from '@shipshape/db';
 import type { JobHandlers } from '@shipshape/queue';
 import { exportKey, thumbnailKey } from '@shipshape/storage';
 import { removeOrphanObjects } from './cleanup-orphans';
+import { databaseNow } from './clock';
 import type { JobDeps } from './deps';
 
 export interface CleanupCounts {
@@ -28,8 +29,12 @@ export function cleanup(deps: JobDeps): JobHandlers['cleanup'] {
   };
 }
 
-/** One cleanup pass. `now` is a parameter so that tests can look into the future. */
-export async function runCleanup(deps: JobDeps, now = new Date()): Promise<CleanupCounts> {
+/**
+ * One cleanup pass, judged by the database's clock, which stamped the rows. Tests pass `at`
+ * to look into the future.
+ */
+export async function runCleanup(deps: JobDeps, at?: Date): Promise<CleanupCounts> {
+  const now = at ?? (await databaseNow(deps.db));
   const ago = (ms: number) => new Date(now.getTime() - ms);
   return {
     // An upload that has not finished in a whole cleanup period died with its API process.

@@ -1,9 +1,11 @@
 // The 'export-data' job: everything a user stored, as one JSON document in the bucket.
 // Safe to run twice: the object key is fixed and a ready export is left alone.
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 import { dataExports, type Database } from '@shipshape/db';
 import type { JobHandlers } from '@shipshape/queue';
 import { exportKey } from '@shipshape/storage';
+import { databaseNow } from './clock';
 import type { JobDeps } from './deps';
 import { buildExportDocument } from './export-document';
 import { recordingFailure } from './failure';
@@ -23,7 +25,7 @@ export function exportData({ db, storage }: JobDeps): JobHandlers['export-data']
     await updateExport(db, exportId, { status: 'running' });
     await recordingFailure(
       async () => {
-        const document = await buildExportDocument(db, row.userId, new Date());
+        const document = await buildExportDocument(db, row.userId, await databaseNow(db));
         const key = exportKey(row.userId, exportId);
         const body = Buffer.from(JSON.stringify(document, null, 2));
         await storage.putBuffer(key, body, 'application/json');
@@ -32,7 +34,7 @@ export function exportData({ db, storage }: JobDeps): JobHandlers['export-data']
           objectKey: key,
           size: body.length,
           failureReason: null,
-          completedAt: new Date(),
+          completedAt: sql`now()`,
         });
       },
       {
@@ -48,7 +50,7 @@ export function exportData({ db, storage }: JobDeps): JobHandlers['export-data']
 async function updateExport(
   db: Database,
   exportId: string,
-  values: Partial<typeof dataExports.$inferInsert>,
+  values: PgUpdateSetSource<typeof dataExports>,
 ): Promise<void> {
   await db.update(dataExports).set(values).where(eq(dataExports.id, exportId));
 }

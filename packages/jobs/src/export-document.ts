@@ -41,5 +41,3 @@ export async function buildExportDocument(db: Database, userId: string, exported
 
   return { exportedAt, user, notes: userNotes, files: userFiles };
 }
-
-export type ExportDocument = Awaited<ReturnType<typeof buildExportDocument>>;

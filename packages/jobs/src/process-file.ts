@@ -59,8 +59,6 @@ async function updateFile(
   fileId: string,
   values: Partial<typeof files.$inferInsert>,
 ): Promise<void> {
-  await db
-    .update(files)
-    .set({ ...values, updatedAt: new Date() })
-    .where(eq(files.id, fileId));
+  // updated_at is stamped by the database (see the schema).
+  await db.update(files).set(values).where(eq(files.id, fileId));
 }

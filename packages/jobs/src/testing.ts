@@ -9,7 +9,7 @@ import { createStorage, fileKey, type Storage } from '@shipshape/storage';
 import { eq } from 'drizzle-orm';
 import { pino } from 'pino';
 import sharp from 'sharp';
-import { afterAll, inject, vi } from 'vitest';
+import { afterAll, inject, onTestFinished, vi } from 'vitest';
 import type { JobDeps } from './deps';
 
 /** Environment for loadConfig: two attempts and a short backoff keep retry tests fast. */
@@ -152,3 +152,18 @@ export async function waitForStatus(
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** How far behind the database's clock `driftedClock` sets this process's. */
+export const CLOCK_DRIFT_MS = 10 * 60_000;
+
+/**
+ * Until the test ends, this process's clock runs CLOCK_DRIFT_MS behind the database's, as on
+ * a machine whose clock has drifted. Not more: S3 refuses requests signed 15 minutes off.
+ */
+export function driftedClock(): void {
+  vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+  vi.setSystemTime(Date.now() - CLOCK_DRIFT_MS);
+  onTestFinished(() => {
+    vi.useRealTimers();
+  });
+}

@@ -5,8 +5,18 @@ import { createInProcessQueue } from '@shipshape/queue';
 import { exportKey, userPrefix } from '@shipshape/storage';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it, vi } from 'vitest';
+import { databaseNow } from '../src/clock';
 import { createJobHandlers } from '../src/handlers';
-import { createUser, jobContext, listKeys, readObject, testDeps, uploadFile } from '../src/testing';
+import {
+  CLOCK_DRIFT_MS,
+  createUser,
+  driftedClock,
+  jobContext,
+  listKeys,
+  readObject,
+  testDeps,
+  uploadFile,
+} from '../src/testing';
 
 const deps = testDeps();
 const handlers = createJobHandlers(deps);
@@ -101,6 +111,22 @@ describe('export-data', () => {
       (await readObject(deps.storage, exportKey(userId, exportId))).toString(),
     );
     expect(document.files).toEqual([]);
+  });
+
+  it("dates the export by the database's clock, not the worker's", async () => {
+    const userId = await createUser(deps);
+    const exportId = await requestExport(userId);
+    driftedClock();
+
+    await exportData({ exportId }, jobContext());
+
+    const document = JSON.parse(
+      (await readObject(deps.storage, exportKey(userId, exportId))).toString(),
+    );
+    const now = (await databaseNow(deps.db)).getTime();
+    const completedAt = (await exportRow(exportId))?.completedAt?.getTime() ?? 0;
+    expect(Math.abs(completedAt - now)).toBeLessThan(CLOCK_DRIFT_MS / 10);
+    expect(Math.abs(Date.parse(document.exportedAt) - now)).toBeLessThan(CLOCK_DRIFT_MS / 10);
   });
 
   it('does nothing the second time: one row, one export object', async () => {

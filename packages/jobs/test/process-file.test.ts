@@ -4,10 +4,13 @@ import { UnrecoverableError } from '@shipshape/queue';
 import { thumbnailKey, userPrefix } from '@shipshape/storage';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { databaseNow } from '../src/clock';
 import { createJobHandlers } from '../src/handlers';
 import {
+  CLOCK_DRIFT_MS,
   corruptPng,
   createUser,
+  driftedClock,
   fileRow,
   jobContext,
   listKeys,
@@ -79,6 +82,20 @@ describe('process-file', () => {
       thumbnailKey: null,
     });
     expect(await deps.storage.head(thumbnailKey(userId, file.id))).toBeUndefined();
+  });
+
+  it("stamps updated_at with the database's clock, not the worker's", async () => {
+    const file = await uploadFile(deps, userId, {
+      bytes: Buffer.from('hi\n'),
+      contentType: 'text/plain',
+    });
+    driftedClock();
+
+    await processFile({ fileId: file.id }, jobContext());
+
+    const row = await fileRow(deps, file.id);
+    const drift = (row?.updatedAt.getTime() ?? 0) - (await databaseNow(deps.db)).getTime();
+    expect(Math.abs(drift)).toBeLessThan(CLOCK_DRIFT_MS / 10);
   });
 
   it('fails a corrupt image for good, with a readable reason', async () => {
