@@ -46,7 +46,7 @@ export interface AppDeps {
 
 export function createApp(deps: AppDeps) {
   const { config } = deps;
-  const users = createUsersService(deps.db);
+  const users = createUsersService({ db: deps.db });
   const passport = createPassport(users);
 
   const app = express();
@@ -69,11 +69,16 @@ export function createApp(deps: AppDeps) {
     passport.session() as RequestHandler,
   );
   app.use('/api/auth', authRouter({ users, passport, throttle: createSignInThrottle(deps) }));
-  app.use('/api/notes', notesRouter({ notes: createNotesService(deps.db) }));
+  app.use('/api/notes', notesRouter({ notes: createNotesService({ db: deps.db }) }));
   app.use(
     '/api/files',
     filesRouter({
-      files: createFilesService(deps),
+      files: createFilesService({
+        db: deps.db,
+        storage: deps.storage,
+        queue: deps.queue,
+        logger: deps.logger,
+      }),
       storage: deps.storage,
       maxBytes: config.uploadMaxBytes,
       deadline: deps.shutdown?.deadline,
@@ -82,7 +87,12 @@ export function createApp(deps: AppDeps) {
   app.use(
     '/api/exports',
     exportsRouter({
-      exports: createExportsService({ ...deps, ttlMs: config.jobs.exportTtlMs }),
+      exports: createExportsService({
+        db: deps.db,
+        queue: deps.queue,
+        logger: deps.logger,
+        ttlMs: config.jobs.exportTtlMs,
+      }),
       storage: deps.storage,
     }),
   );

@@ -111,6 +111,50 @@ describe('uploads', () => {
     expect(await objectsOf(userId)).toEqual([]);
   });
 
+  const html = () => Buffer.from('<!doctype html>\n<title>A page</title>\n<p>Hello</p>\n');
+  it.each([
+    { name: 'page.png', bytes: html, says: 'page.png is not a PNG image: it looks like text.' },
+    {
+      name: 'photo.JPG',
+      bytes: png,
+      says: 'photo.JPG is not a JPEG image: it looks like a PNG image.',
+    },
+    {
+      name: 'notes.txt',
+      bytes: () => pdfLike(2000),
+      says: 'notes.txt is not text: it looks like a PDF document.',
+    },
+  ])(
+    'refuses $name, whose bytes are not what its name says, with 415, and keeps nothing',
+    async ({ name, bytes, says }) => {
+      const { agent, userId } = await signedUpAgent(app);
+      const res = await agent
+        .post('/api/files')
+        .attach('file', await bytes(), { filename: name })
+        .expect(415);
+      expect(res.body.error).toEqual({ code: 'type_mismatch', message: says });
+      expect(await rowsOf(userId)).toEqual([]);
+      expect(await objectsOf(userId)).toEqual([]);
+    },
+  );
+
+  it('judges a name without an accepted extension by its bytes alone', async () => {
+    const { agent } = await signedUpAgent(app);
+    for (const [name, bytes, type] of [
+      ['page.html', html(), 'text/plain'],
+      ['README', html(), 'text/plain'],
+      ['scan.PDF', pdfLike(2000), 'application/pdf'],
+      ['picture.bmp', await png(), 'image/png'],
+    ] as const) {
+      const created = await agent.post('/api/files').attach('file', bytes, { filename: name });
+      expect({ name, status: created.status, type: created.body.contentType }).toEqual({
+        name,
+        status: 201,
+        type,
+      });
+    }
+  });
+
   it('accepts plain text and sends back a sanitised filename', async () => {
     const { agent } = await signedUpAgent(app);
     const created = await agent

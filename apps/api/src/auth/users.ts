@@ -9,7 +9,10 @@ export interface SessionUser {
   email: string;
 }
 
-export function createUsersService(db: Database) {
+// register and authenticate answer `undefined` rather than throwing: a taken email or a wrong
+// password is an outcome their callers act on (the sign-up counts as a failed attempt; passport
+// answers "no user"), not an error for the error middleware to render.
+export function createUsersService({ db }: { db: Database }) {
   return {
     /** The new user, or undefined when the email already has an account. */
     async register({ email, password }: Credentials): Promise<SessionUser | undefined> {

@@ -5,18 +5,19 @@ import { attachmentHeader } from '../files/content-disposition';
 import { HttpError } from '../http/errors';
 import { idParam } from '../http/params';
 import { sendObject } from '../http/send-object';
-import { toPublic, type ExportsService } from './service';
+import { publicExport } from './present';
+import type { ExportsService } from './service';
 
 export function exportsRouter({ exports, storage }: { exports: ExportsService; storage: Storage }) {
   const router = Router();
   router.use(requireUser);
 
   router.post('/', async (req, res) => {
-    res.status(202).json(toPublic(await exports.request(currentUser(req).id)));
+    res.status(202).json(publicExport(await exports.request(currentUser(req).id)));
   });
 
   router.get('/:id', async (req, res) => {
-    res.json(toPublic(await exports.get(currentUser(req).id, idParam(req, 'Export'))));
+    res.json(publicExport(await exports.get(currentUser(req).id, idParam(req, 'Export'))));
   });
 
   router.get('/:id/download', async (req, res) => {

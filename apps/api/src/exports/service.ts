@@ -1,6 +1,6 @@
 // "Export my data": a row records the request, the worker writes the JSON document, and only its
 // owner can fetch it until it expires (the cleanup job removes it after EXPORT_TTL_HOURS).
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, gt, inArray, sql } from 'drizzle-orm';
 import {
   dataExports,
   isUniqueViolation,
@@ -12,30 +12,21 @@ import type { Logger } from '@shipshape/logger';
 import { enqueueOrDefer, exportDataJobId, type JobQueue } from '@shipshape/queue';
 import { notFound } from '../http/errors';
 
-export function toPublic(row: ExportRow) {
-  return {
-    id: row.id,
-    status: row.status,
-    size: row.size,
-    failureReason: row.failureReason,
-    downloadUrl: row.status === 'ready' ? `/api/exports/${row.id}/download` : null,
-    createdAt: row.createdAt,
-    completedAt: row.completedAt,
-    expiresAt: row.expiresAt,
-  };
-}
-
 const underWayFor = (userId: string) =>
   and(eq(dataExports.userId, userId), inArray(dataExports.status, ['pending', 'running']));
 
-export function createExportsService(deps: {
+export function createExportsService({
+  db,
+  queue,
+  logger,
+  ttlMs,
+}: {
   db: Database;
   queue: JobQueue;
   logger: Logger;
+  /** How long a finished export stays downloadable (EXPORT_TTL_HOURS). */
   ttlMs: number;
 }) {
-  const { db, queue, logger } = deps;
-
   return {
     /** Starts an export, or hands back the one already under way: one export at a time. */
     async request(userId: string): Promise<ExportRow> {
@@ -44,7 +35,8 @@ export function createExportsService(deps: {
         row = singleRow(
           await db
             .insert(dataExports)
-            .values({ userId, expiresAt: new Date(Date.now() + deps.ttlMs) })
+            // By the database's clock, like every time stored (see the schema).
+            .values({ userId, expiresAt: sql`now() + make_interval(secs => ${ttlMs / 1000})` })
             .returning(),
         );
       } catch (error) {
@@ -63,12 +55,19 @@ export function createExportsService(deps: {
       return row;
     },
 
+    /** An expired export is gone, even before the cleanup job removes it. */
     async get(userId: string, id: string): Promise<ExportRow> {
       const [row] = await db
         .select()
         .from(dataExports)
-        .where(and(eq(dataExports.userId, userId), eq(dataExports.id, id)));
-      if (!row || row.expiresAt < new Date()) throw notFound('Export');
+        .where(
+          and(
+            eq(dataExports.userId, userId),
+            eq(dataExports.id, id),
+            gt(dataExports.expiresAt, sql`now()`),
+          ),
+        );
+      if (!row) throw notFound('Export');
       return row;
     },
   };

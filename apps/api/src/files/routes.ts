@@ -8,7 +8,8 @@ import { pageQuery } from '../http/pagination';
 import { attachmentHeader } from './content-disposition';
 import { allowedTypes } from './detect-type';
 import { receiveFile } from './multipart';
-import { toPublic, type FilesService } from './service';
+import { publicFile } from './present';
+import type { FilesService } from './service';
 
 export function filesRouter(deps: {
   files: FilesService;
@@ -25,7 +26,7 @@ export function filesRouter(deps: {
     const userId = currentUser(req).id;
     const limits = { maxBytes: deps.maxBytes, deadline: deps.deadline };
     const file = await receiveFile(req, limits, (incoming) => files.upload(userId, incoming));
-    res.status(201).json(file);
+    res.status(201).json(publicFile(file));
   });
 
   // What the upload form checks before sending, to answer at once instead of after a long upload.
@@ -34,11 +35,12 @@ export function filesRouter(deps: {
   });
 
   router.get('/', async (req, res) => {
-    res.json(await files.list(currentUser(req).id, pageQuery.parse(req.query)));
+    const page = await files.list(currentUser(req).id, pageQuery.parse(req.query));
+    res.json({ files: page.items.map(publicFile), nextCursor: page.nextCursor });
   });
 
   router.get('/:id', async (req, res) => {
-    res.json(toPublic(await files.get(currentUser(req).id, idParam(req, 'File'))));
+    res.json(publicFile(await files.get(currentUser(req).id, idParam(req, 'File'))));
   });
 
   router.get('/:id/content', async (req, res) => {

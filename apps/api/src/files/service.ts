@@ -11,7 +11,7 @@ import { fileKey, type Storage } from '@shipshape/storage';
 import { HttpError, notFound } from '../http/errors';
 import { keyset, toPage, type PageQuery } from '../http/pagination';
 import { cleanFilename } from './content-disposition';
-import { detectType, isAllowedType, SNIFF_BYTES } from './detect-type';
+import { decideType, SNIFF_BYTES } from './detect-type';
 import type { IncomingFile } from './multipart';
 import { peekStream } from './peek';
 
@@ -22,35 +22,7 @@ export interface FilesDeps {
   logger: Logger;
 }
 
-export type PublicFile = ReturnType<typeof toPublic>;
-
-export function toPublic(row: FileRow) {
-  return {
-    id: row.id,
-    noteId: row.noteId,
-    name: row.originalName,
-    contentType: row.contentType,
-    size: row.size,
-    sha256: row.sha256,
-    width: row.width,
-    height: row.height,
-    status: row.status,
-    failureReason: row.failureReason,
-    contentUrl: `/api/files/${row.id}/content`,
-    thumbnailUrl: row.thumbnailKey ? `/api/files/${row.id}/thumbnail` : null,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-  };
-}
-
 const HEARTBEAT_MS = 30_000;
-
-const refusedType = () =>
-  new HttpError(
-    415,
-    'unsupported_type',
-    'This type of file is not accepted. Upload a PNG, JPEG, WebP or GIF image, a PDF or plain text.',
-  );
 
 export function createFilesService({ db, storage, queue, logger }: FilesDeps) {
   // Rows still being uploaded are invisible: a user never sees a row without its object.
@@ -94,22 +66,17 @@ export function createFilesService({ db, storage, queue, logger }: FilesDeps) {
   }
 
   return {
-    async upload(userId: string, incoming: IncomingFile): Promise<PublicFile> {
+    async upload(userId: string, incoming: IncomingFile): Promise<FileRow> {
       const noteId = await ownedNoteId(userId, incoming.fields.noteId);
+      const originalName = cleanFilename(incoming.filename);
       const { head, body } = await peekStream(incoming.stream, SNIFF_BYTES);
-      const contentType = await detectType(head);
-      if (!isAllowedType(contentType)) throw refusedType();
+      const contentType = await decideType(head, originalName);
 
       const id = randomUUID();
       const key = fileKey(userId, id);
-      await db.insert(files).values({
-        id,
-        userId,
-        noteId,
-        objectKey: key,
-        originalName: cleanFilename(incoming.filename),
-        contentType,
-      });
+      await db
+        .insert(files)
+        .values({ id, userId, noteId, objectKey: key, originalName, contentType });
       let row: FileRow;
       try {
         const { size } = await storage.putStream(key, body, {
@@ -122,7 +89,7 @@ export function createFilesService({ db, storage, queue, logger }: FilesDeps) {
         row = singleRow(
           await db
             .update(files)
-            .set({ status: 'uploaded', size, updatedAt: sql`now()` })
+            .set({ status: 'uploaded', size })
             .where(eq(files.id, id))
             .returning(),
         );
@@ -141,7 +108,7 @@ export function createFilesService({ db, storage, queue, logger }: FilesDeps) {
         payload: { fileId: id },
         jobId: processFileJobId(id),
       });
-      return toPublic(row);
+      return row;
     },
 
     /** Newest first, a page at a time (see http/pagination.ts). */
@@ -153,8 +120,7 @@ export function createFilesService({ db, storage, queue, logger }: FilesDeps) {
         .where(and(eq(files.userId, userId), ne(files.status, 'uploading'), after))
         .orderBy(...orderBy)
         .limit(page.limit + 1);
-      const { items, nextCursor } = toPage(rows, page.limit);
-      return { files: items.map(toPublic), nextCursor };
+      return toPage(rows, page.limit);
     },
 
     async get(userId: string, id: string): Promise<FileRow> {

@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import { currentUser, requireUser } from '../auth/require-user';
-import { notFound } from '../http/errors';
 import { idParam } from '../http/params';
 import { pageQuery } from '../http/pagination';
+import { publicNote } from './present';
 import { noteInput, notePatch } from './schema';
 import type { NotesService } from './service';
 
@@ -11,28 +11,27 @@ export function notesRouter({ notes }: { notes: NotesService }) {
   router.use(requireUser);
 
   router.get('/', async (req, res) => {
-    res.json(await notes.list(currentUser(req).id, pageQuery.parse(req.query)));
+    const page = await notes.list(currentUser(req).id, pageQuery.parse(req.query));
+    res.json({ notes: page.items.map(publicNote), nextCursor: page.nextCursor });
   });
 
   router.post('/', async (req, res) => {
-    res.status(201).json(await notes.create(currentUser(req).id, noteInput.parse(req.body)));
+    const note = await notes.create(currentUser(req).id, noteInput.parse(req.body));
+    res.status(201).json(publicNote(note));
   });
 
   router.get('/:id', async (req, res) => {
-    const note = await notes.get(currentUser(req).id, idParam(req, 'Note'));
-    if (!note) throw notFound('Note');
-    res.json(note);
+    res.json(publicNote(await notes.get(currentUser(req).id, idParam(req, 'Note'))));
   });
 
   router.patch('/:id', async (req, res) => {
     const id = idParam(req, 'Note');
     const note = await notes.update(currentUser(req).id, id, notePatch.parse(req.body));
-    if (!note) throw notFound('Note');
-    res.json(note);
+    res.json(publicNote(note));
   });
 
   router.delete('/:id', async (req, res) => {
-    if (!(await notes.remove(currentUser(req).id, idParam(req, 'Note')))) throw notFound('Note');
+    await notes.remove(currentUser(req).id, idParam(req, 'Note'));
     res.status(204).end();
   });
 

@@ -1,20 +1,11 @@
-import { and, eq, sql } from 'drizzle-orm';
+// A user's notes. Every query is scoped by user id: another user's note is simply not found.
+import { and, eq } from 'drizzle-orm';
 import { notes, singleRow, type Database, type Note } from '@shipshape/db';
+import { notFound } from '../http/errors';
 import { keyset, toPage, type PageQuery } from '../http/pagination';
 import type { NoteInput, NotePatch } from './schema';
 
-const publicColumns = {
-  id: notes.id,
-  title: notes.title,
-  body: notes.body,
-  createdAt: notes.createdAt,
-  updatedAt: notes.updatedAt,
-};
-
-export type PublicNote = Omit<Note, 'userId'>;
-
-// Every query is scoped by user id: another user's note is simply not found.
-export function createNotesService(db: Database) {
+export function createNotesService({ db }: { db: Database }) {
   const owned = (userId: string, id: string) => and(eq(notes.userId, userId), eq(notes.id, id));
 
   return {
@@ -22,40 +13,39 @@ export function createNotesService(db: Database) {
     async list(userId: string, page: PageQuery) {
       const { after, orderBy } = keyset(notes, page);
       const rows = await db
-        .select(publicColumns)
+        .select()
         .from(notes)
         .where(and(eq(notes.userId, userId), after))
         .orderBy(...orderBy)
         .limit(page.limit + 1);
-      const { items, nextCursor } = toPage(rows, page.limit);
-      return { notes: items, nextCursor };
+      return toPage(rows, page.limit);
     },
 
-    async create(userId: string, input: NoteInput): Promise<PublicNote> {
-      const rows = await db
-        .insert(notes)
-        .values({ ...input, userId })
-        .returning(publicColumns);
-      return singleRow(rows);
+    async create(userId: string, input: NoteInput): Promise<Note> {
+      return singleRow(
+        await db
+          .insert(notes)
+          .values({ ...input, userId })
+          .returning(),
+      );
     },
 
-    async get(userId: string, id: string): Promise<PublicNote | undefined> {
-      const [note] = await db.select(publicColumns).from(notes).where(owned(userId, id));
+    async get(userId: string, id: string): Promise<Note> {
+      const [note] = await db.select().from(notes).where(owned(userId, id));
+      if (!note) throw notFound('Note');
       return note;
     },
 
-    async update(userId: string, id: string, patch: NotePatch): Promise<PublicNote | undefined> {
-      const [note] = await db
-        .update(notes)
-        .set({ ...patch, updatedAt: sql`now()` })
-        .where(owned(userId, id))
-        .returning(publicColumns);
+    /** updated_at is stamped by the database (see the schema). */
+    async update(userId: string, id: string, patch: NotePatch): Promise<Note> {
+      const [note] = await db.update(notes).set(patch).where(owned(userId, id)).returning();
+      if (!note) throw notFound('Note');
       return note;
     },
 
-    async remove(userId: string, id: string): Promise<boolean> {
-      const deleted = await db.delete(notes).where(owned(userId, id)).returning({ id: notes.id });
-      return deleted.length > 0;
+    async remove(userId: string, id: string): Promise<void> {
+      const [deleted] = await db.delete(notes).where(owned(userId, id)).returning({ id: notes.id });
+      if (!deleted) throw notFound('Note');
     },
   };
 }
