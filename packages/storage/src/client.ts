@@ -30,7 +30,7 @@ export interface StorageOptions {
 const CONNECT_TIMEOUT_MS = 5_000;
 const IDLE_TIMEOUT_MS = 30_000;
 
-/** The S3 client behind a Storage; exported for what Storage does not wrap, such as presigned URLs. */
+/** The S3 client behind a Storage. Not exported from the package: everything goes through Storage. */
 export function createS3Client(options: StorageOptions): S3Client {
   const checksums = options.checksumMode === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED';
   const { accessKeyId, secretAccessKey } = options;

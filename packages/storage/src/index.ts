@@ -1,4 +1,5 @@
-export * from './client';
+// The S3 client itself stays inside: the app reaches S3 through Storage alone.
+export type { ChecksumMode, StorageOptions } from './client';
 export * from './errors';
 export * from './keys';
 export * from './storage';

@@ -11,7 +11,6 @@ const QUEUE_SIZE = 2;
 
 export interface PutStreamOptions {
   contentType: string;
-  metadata?: Record<string, string>;
   /** Called with the number of bytes stored so far, each time it grows. */
   onProgress?: (bytes: number) => void;
   /** Aborting destroys `body` and rejects with an AbortError, unless the body was already fully read. */
@@ -38,7 +37,6 @@ export async function uploadStream(
       Key: target.key,
       Body: body,
       ContentType: options.contentType,
-      Metadata: options.metadata,
     },
     partSize: PART_SIZE,
     queueSize: QUEUE_SIZE,
