@@ -37,3 +37,10 @@ test('a signed-in visit logs no error and fails no request', async ({ page }) =>
   await page.waitForLoadState('networkidle');
   expect(problems).toEqual([]);
 });
+
+test('the first page says what Shipshape is and links to how it is built', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.locator('.intro')).toContainText('Shipshape keeps your notes and files');
+  await page.getByRole('link', { name: 'Read how it is built' }).click();
+  await expect(page.locator('body')).toContainText('# Shipshape');
+});
