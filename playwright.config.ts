@@ -35,13 +35,16 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: 'node --import tsx e2e/server.ts',
+    // `exec`: no shell waits in between, so Playwright waits for the server's own clean stop
+    // (dash, Debian's sh, dies of SIGTERM at once and would leave it running unobserved).
+    command: 'exec node --import tsx e2e/server.ts',
     url: `${baseURL}/healthz`,
     env: { PORT: String(port) },
     // Locally, a server you already started is reused; CI always starts a fresh one.
     reuseExistingServer: !process.env.CI,
     timeout: 120_000,
-    // SIGTERM, not the default SIGKILL: e2e/server.ts then drops its database and Redis keys.
+    // SIGTERM, not the default SIGKILL: e2e/server.ts stops the API and worker, then drops its
+    // database and Redis keys.
     gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
   },
 });

@@ -2,11 +2,11 @@
 // Starts the real API process (with a throwaway database and S3), uploads a 50 MB file through
 // it and downloads it again, and reads the process's peak resident memory (VmHWM) from /proc.
 // The claim it checks: memory does not grow with file size, because nothing holds a whole file.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadConfigOrExit } from '@shipshape/config';
 import { createTestDatabase } from '@shipshape/db/testing';
+import { spawnTs, waitUntilReady } from '@shipshape/lifecycle';
 import { embeddedS3Env, startEmbeddedS3 } from '@shipshape/storage/embedded';
 
 const MB = 1024 * 1024;
@@ -17,8 +17,8 @@ const base = `http://127.0.0.1:${port}`;
 const config = loadConfigOrExit();
 const database = await createTestDatabase(config.databaseUrl);
 const s3 = await startEmbeddedS3();
-// `--import tsx` (not the tsx CLI, which starts a second process) so api.pid is the server itself.
-const api = spawn(process.execPath, ['--import', 'tsx', 'apps/api/src/server.ts'], {
+// spawnTs runs tsx as a loader inside the one process, so api.child.pid is the server itself.
+const api = spawnTs('apps/api/src/server.ts', {
   stdio: ['ignore', 'ignore', 'inherit'],
   env: {
     ...process.env,
@@ -32,7 +32,7 @@ const api = spawn(process.execPath, ['--import', 'tsx', 'apps/api/src/server.ts'
 });
 
 try {
-  await waitForHealth();
+  await waitUntilReady(`${base}/healthz`, 30_000);
   const cookie = await signUp();
   await upload(cookie, 1 * MB, () => {}); // warm up every code path once
 
@@ -70,14 +70,13 @@ try {
       `  multipart upload's part buffers (5 MB parts, a few in flight), not by the file size.\n`,
   );
 } finally {
-  api.kill('SIGTERM');
-  await new Promise((resolve) => api.once('exit', resolve));
+  await api.stop();
   await database.drop();
   await s3.stop();
 }
 
 function memory(): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${api.pid ?? 0}/status`, 'utf8');
+  const status = readFileSync(`/proc/${api.child.pid ?? 0}/status`, 'utf8');
   const kb = (field: string) =>
     Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
   return { rss: kb('VmRSS'), peak: kb('VmHWM') };
@@ -85,19 +84,7 @@ function memory(): { rss: number; peak: number } {
 
 // Writing 5 to clear_refs resets VmHWM to the current RSS (Linux), so each phase has its own peak.
 function resetPeak() {
-  writeFileSync(`/proc/${api.pid ?? 0}/clear_refs`, '5');
-}
-
-async function waitForHealth() {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the API did not start');
+  writeFileSync(`/proc/${api.child.pid ?? 0}/clear_refs`, '5');
 }
 
 async function signUp(): Promise<string> {

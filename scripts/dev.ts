@@ -2,14 +2,24 @@
 // Whatever is not configured is started here, once, and kept across code reloads:
 // an embedded Postgres when DATABASE_URL is unset, an embedded S3 server when S3_ENDPOINT is unset.
 // Then the API runs with reload on change, and the worker too when REDIS_URL is set (without it,
-// the API runs the same job handlers in-process). Ctrl-C stops everything cleanly.
-import { spawn, type ChildProcess } from 'node:child_process';
+// the API runs the same job handlers in-process).
+// Ctrl-C stops the API and the worker the way a platform does (SIGTERM: requests and running
+// jobs finish), then the embedded services, and exits 0. package.json runs this file with
+// `exec`, so no shell waits in between: dash, Debian's sh, ends itself with SIGINT after a
+// Ctrl-C whatever its child's status, and pnpm then reports the script as failed.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit } from '@shipshape/config';
 import { connectDatabase, migrateDatabase } from '@shipshape/db';
 import { startEmbeddedPostgres } from '@shipshape/db/embedded';
+import {
+  spawnTs,
+  stopAll,
+  stopOnSignals,
+  waitUntilReady,
+  type TsProcess,
+} from '@shipshape/lifecycle';
+import { createLogger } from '@shipshape/logger';
 import { embeddedS3Env, startEmbeddedS3 } from '@shipshape/storage/embedded';
 
 // A developer's overrides, if any; variables already set in the shell win.
@@ -21,18 +31,34 @@ if (!config.isLocal) {
   process.exit(1);
 }
 
-const tsxCli = fileURLToPath(import.meta.resolve('tsx/cli'));
+const logger = createLogger(config, 'dev');
 const step = (text: string) => {
   console.log(`\x1b[36m›\x1b[0m ${text}`);
 };
-const stoppers: (() => Promise<void>)[] = [];
+const services: (() => Promise<void>)[] = [];
+const children: TsProcess[] = [];
 const env: NodeJS.ProcessEnv = { ...process.env };
+
+// From the first moment, so a Ctrl-C during start-up stops what has started so far.
+const stop = stopOnSignals({
+  name: 'Shipshape',
+  logger,
+  // The children end themselves within their own grace period; this only catches one that hangs.
+  timeoutMs: config.shutdownGraceMs + 5_000,
+  async close() {
+    try {
+      await stopAll(children);
+    } finally {
+      for (const stopService of services.reverse()) await stopService();
+    }
+  },
+});
 
 if (!config.databaseUrl) {
   const dataDir = join(config.dataDir, 'postgres');
   step(`Starting embedded Postgres (data in ${dataDir}) ...`);
   const postgres = await startEmbeddedPostgres({ dataDir });
-  stoppers.push(() => postgres.stop());
+  services.push(() => postgres.stop());
   env.DATABASE_URL = postgres.url;
 }
 
@@ -40,7 +66,7 @@ if (!config.s3.endpoint) {
   const dataDir = join(config.dataDir, 's3');
   step(`Starting embedded S3 server (data in ${dataDir}) ...`);
   const s3 = await startEmbeddedS3({ dataDir });
-  stoppers.push(() => s3.stop());
+  services.push(() => s3.stop());
   Object.assign(env, embeddedS3Env(s3));
 }
 
@@ -49,57 +75,31 @@ const { pool, db } = connectDatabase(env.DATABASE_URL ?? '', { max: 1 });
 await migrateDatabase(db);
 await pool.end();
 
-const watch = (entry: string) =>
-  spawn(process.execPath, [tsxCli, 'watch', '--clear-screen=false', entry], {
-    stdio: 'inherit',
-    env,
+function start(entry: string) {
+  const child = spawnTs(entry, { env, watch: true });
+  children.push(child);
+  // The watcher stays up when its program crashes (it waits for a fix), so this is unexpected.
+  void child.exited.then(() => {
+    stop(`The watcher of ${entry} exited`);
   });
+}
 
 step('Starting the API (reloads when you save a file) ...');
-const children: ChildProcess[] = [watch('apps/api/src/server.ts')];
+start('apps/api/src/server.ts');
 if (config.redis.url) {
   step('Starting the worker (jobs go through Redis) ...');
-  children.push(watch('apps/worker/src/main.ts'));
+  start('apps/worker/src/main.ts');
 } else {
   step("No REDIS_URL: the API runs the worker's job handlers in-process.");
 }
 
-await waitUntilHealthy(`http://127.0.0.1:${config.port}/healthz`);
-console.log(
-  `\n  \x1b[1mShipshape is running at http://localhost:${config.port}\x1b[0m\n  Press Ctrl-C to stop.\n`,
-);
-
-let stopping = false;
-async function stop() {
-  if (stopping) return;
-  stopping = true;
-  for (const child of children) child.kill('SIGTERM');
-  await Promise.all(children.map(exited));
-  for (const stopService of stoppers.reverse()) await stopService();
-  process.exit(0);
-}
-process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => void stop());
-for (const child of children) child.on('exit', () => void stop());
-
-function exited(child: ChildProcess) {
-  return new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else
-      child.once('exit', () => {
-        resolve();
-      });
-  });
-}
-
-async function waitUntilHealthy(url: string) {
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`The API did not answer on ${url} within a minute.`);
+const healthUrl = `http://127.0.0.1:${config.port}/healthz`;
+try {
+  await waitUntilReady(healthUrl, 60_000);
+  console.log(
+    `\n  \x1b[1mShipshape is running at http://localhost:${config.port}\x1b[0m\n  Press Ctrl-C to stop.\n`,
+  );
+} catch {
+  // The API's own log above says why; saving a fix restarts it.
+  logger.warn(`The API has not answered on ${healthUrl} for a minute.`);
 }

@@ -1,8 +1,9 @@
 // The API process: read config, connect to Postgres, S3 and the job queue, listen,
-// and shut down cleanly on SIGTERM (see http/graceful-shutdown.ts).
+// and stop cleanly on SIGTERM or Ctrl-C (see http/graceful-shutdown.ts).
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit } from '@shipshape/config';
 import { connectDatabase } from '@shipshape/db';
+import { stopOnSignals } from '@shipshape/lifecycle';
 import { createLogger } from '@shipshape/logger';
 import { createStorage } from '@shipshape/storage';
 import { createApp } from './app';
@@ -66,34 +67,16 @@ const server = app.listen(config.port, () => {
 shutdown.watch(server);
 
 // Drain (requests under way finish, within SHUTDOWN_GRACE_SECONDS), then release everything.
-// A second signal, or a release that hangs, ends the process at once with status 1.
-let stopping = false;
-async function stop(signal: NodeJS.Signals) {
-  if (stopping) {
-    logger.warn(`${signal} received again: exiting without waiting`);
-    process.exit(1);
-  }
-  stopping = true;
-  logger.info(`${signal} received: draining for up to ${config.shutdownGraceMs / 1000} s`);
-  // Half a second past the abort window: still before Docker's SIGKILL with the default 8 s.
-  const hardLimitMs = config.shutdownGraceMs + ABORT_WINDOW_MS + 500;
-  setTimeout(() => {
-    logger.error('Shutdown did not complete in time: exiting');
-    process.exit(1);
-  }, hardLimitMs).unref();
-
-  await shutdown.drain(server);
-  sessionStore.close();
-  await Promise.all([queue.close(), pool.end(), attempts.close()]);
-  storage.close();
-  logger.info('API stopped');
-  process.exit(0);
-}
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, (received) => {
-    stop(received).catch((error: unknown) => {
-      logger.error({ err: error }, 'Could not shut down cleanly');
-      process.exit(1);
-    });
-  });
-}
+stopOnSignals({
+  name: 'API',
+  logger,
+  // The grace, the abort window, half a second to release: 9.5 s with the default 8 s grace,
+  // before Docker's SIGKILL at 10 s.
+  timeoutMs: config.shutdownGraceMs + ABORT_WINDOW_MS + 500,
+  async close() {
+    await shutdown.drain(server);
+    sessionStore.close();
+    await Promise.all([queue.close(), pool.end(), attempts.close()]);
+    storage.close();
+  },
+});

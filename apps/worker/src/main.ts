@@ -1,9 +1,10 @@
-// The worker process: read config, connect, run jobs from Redis, and stop cleanly on SIGTERM.
+// The worker process: read config, connect, run jobs from Redis, and stop cleanly on SIGTERM
+// or Ctrl-C.
 import { loadConfigOrExit } from '@shipshape/config';
 import { connectDatabase } from '@shipshape/db';
+import { stopOnSignals } from '@shipshape/lifecycle';
 import { createLogger } from '@shipshape/logger';
 import { createStorage } from '@shipshape/storage';
-import { closeOnSignals } from './shutdown';
 import { startWorker } from './worker';
 
 const config = loadConfigOrExit();
@@ -26,8 +27,16 @@ logger.info(
   `Worker running ${config.jobs.concurrency} job(s) at a time (APP_ENV=${config.appEnv})`,
 );
 
-closeOnSignals(logger, async () => {
-  await worker.close();
-  await pool.end();
-  storage.close();
+// Stop taking jobs and let the running ones finish, within SHUTDOWN_GRACE_SECONDS. A job still
+// running then stays behind in Redis, and BullMQ's stalled-job check gives it to another worker
+// (docs/decisions/019-one-way-to-start-and-stop.md).
+stopOnSignals({
+  name: 'Worker',
+  logger,
+  timeoutMs: config.shutdownGraceMs,
+  async close() {
+    await worker.close();
+    await pool.end();
+    storage.close();
+  },
 });
