@@ -97,7 +97,9 @@ async function signUp(): Promise<string> {
     }),
   });
   if (res.status !== 201) throw new Error(`sign-up failed: ${res.status}`);
-  return (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  // The session cookie; a device cookie (sign-in throttling) comes with it.
+  const session = res.headers.getSetCookie().find((cookie) => cookie.startsWith('shipshape.sid='));
+  return (session ?? '').split(';')[0] ?? '';
 }
 
 // A multipart body generated as it is sent: the bench process does not hold the file either.
