@@ -144,6 +144,15 @@ test('uploads, watches, refuses and deletes files, then exports the data', async
     await expect(page.getByRole('alert').filter({ hasText: 'too-large.bin' })).toHaveCount(0);
   });
 
+  await test.step('a file whose name claims a type its bytes do not have is refused', async () => {
+    const html = Buffer.from('<!doctype html><title>Not a picture</title><p>Hello</p>\n');
+    await chooseFiles(page, { name: 'page.png', mimeType: 'image/png', buffer: html });
+    await expect(page.getByRole('alert').filter({ hasText: 'page.png' })).toHaveText(
+      /^page\.png is not a PNG image: it looks like text\./,
+    );
+    await expect(fileCard(page, 'page.png')).toHaveCount(0);
+  });
+
   await test.step('delete the text file after confirming', async () => {
     await page.getByRole('button', { name: 'Delete list.txt' }).click();
     await page.getByRole('button', { name: 'Yes, delete' }).click();
@@ -170,6 +179,18 @@ test('uploads, watches, refuses and deletes files, then exports the data', async
   expect(await page.evaluate(() => (globalThis as { e2eMarker?: string }).e2eMarker)).toBe(
     'never reloaded',
   );
+
+  await test.step('the export is still offered after a reload and after signing in again', async () => {
+    await page.reload();
+    await expect(page.getByRole('link', { name: 'Download export' })).toBeVisible();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    const signIn = page.getByRole('form', { name: 'Sign in' });
+    await signIn.getByLabel('Email').fill(email);
+    await signIn.getByLabel('Password').fill(password);
+    await signIn.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('link', { name: 'Download export' })).toBeVisible();
+    await expect(page.getByText(/^Your export is ready \(\d.*\)\./)).toBeVisible();
+  });
 });
 
 test('signing out stops watching files that are still being processed', async ({ page }) => {

@@ -61,6 +61,23 @@ describe('data export', () => {
     expect(second.body.id).toBe(first.body.id);
   });
 
+  it('hands back the newest export still downloadable, for a page loaded later', async () => {
+    const { agent } = await signedUpAgent(app);
+    await agent.get('/api/exports/latest').expect(200, { export: null });
+
+    const started = await agent.post('/api/exports').expect(202);
+    await eventually(
+      async () => (await agent.get(`/api/exports/${started.body.id}`).expect(200)).body,
+      (row) => row.status === 'ready',
+    );
+    const latest = await agent.get('/api/exports/latest').expect(200);
+    expect(latest.body.export).toMatchObject({ id: started.body.id, status: 'ready' });
+    expect(latest.body.export.downloadUrl).toBe(`/api/exports/${started.body.id}/download`);
+
+    const other = await signedUpAgent(app);
+    await other.agent.get('/api/exports/latest').expect(200, { export: null });
+  });
+
   it('requires a signed-in user', async () => {
     await request(app).post('/api/exports').expect(401);
   });

@@ -113,4 +113,6 @@ export const api = {
 
   createExport: () => request('POST', '/api/exports'),
   getExport: (id) => request('GET', `/api/exports/${encodeURIComponent(id)}`),
+  /** `{ export }`: the newest export still downloadable or under way, or null. */
+  latestExport: () => request('GET', '/api/exports/latest'),
 };

@@ -42,6 +42,7 @@ function showSignedIn(user) {
   for (const view of signedInViews) view.hidden = false;
   void notes.load();
   void files.load();
+  void dataExport.load();
 }
 
 function showSignedOut() {

@@ -38,7 +38,8 @@ function render(dataExport) {
 
 /**
  * Wires up the export card. `onSessionEnded()` runs when the API answers 401.
- * Returns `reset()`, which also stops following an export under way.
+ * Returns `load()`, which shows the export a previous visit asked for (still downloadable, or
+ * still under way), and `reset()`, which also stops following an export under way.
  */
 export function setUpDataExport({ onSessionEnded }) {
   function handleError(error) {
@@ -61,15 +62,27 @@ export function setUpDataExport({ onSessionEnded }) {
     errorMessage.textContent = '';
     download.hidden = true;
     try {
-      const dataExport = await api.createExport();
-      render(dataExport);
-      if (!isSettled(dataExport)) poller.watch(dataExport.id);
+      show(await api.createExport());
     } catch (error) {
       handleError(error);
     }
   });
 
+  function show(dataExport) {
+    render(dataExport);
+    if (!isSettled(dataExport)) poller.watch(dataExport.id);
+  }
+
   return {
+    async load() {
+      try {
+        const { export: latest } = await api.latestExport();
+        if (latest) show(latest);
+      } catch (error) {
+        handleError(error);
+      }
+    },
+
     reset() {
       poller.stopAll();
       progress.hidden = true;

@@ -35,6 +35,10 @@ function showStatus(text, { fleeting = false } = {}) {
   if (fleeting) statusTimer = setTimeout(() => (status.textContent = ''), STATUS_CLEARS_AFTER_MS);
 }
 
+// Each refusal says which file it is about; the server's own message may name it already.
+const refusal = (file, error) =>
+  error.message.startsWith(file.name) ? error.message : `${file.name}: ${error.message}`;
+
 /** Shows `messages` (one a line) under the button and has the button describe them. */
 function showErrors(messages) {
   errorMessage.textContent = messages.join('\n');
@@ -77,7 +81,7 @@ export function setUpUpload({ onUploaded, onSessionEnded }) {
     } catch (error) {
       showStatus('');
       if (error.status === 401) onSessionEnded();
-      else if (error.code !== 'aborted') errors.push(`${file.name}: ${error.message}`);
+      else if (error.code !== 'aborted') errors.push(refusal(file, error));
     } finally {
       progress.hidden = true;
     }

@@ -16,6 +16,13 @@ export function exportsRouter({ exports, storage }: { exports: ExportsService; s
     res.status(202).json(publicExport(await exports.request(currentUser(req).id)));
   });
 
+  // What a page shows after a reload or a new sign-in: an export still downloadable, or the
+  // one under way. Having none is an answer (null), not an error.
+  router.get('/latest', async (req, res) => {
+    const row = await exports.latest(currentUser(req).id);
+    res.json({ export: row ? publicExport(row) : null });
+  });
+
   router.get('/:id', async (req, res) => {
     res.json(publicExport(await exports.get(currentUser(req).id, idParam(req, 'Export'))));
   });

@@ -1,6 +1,6 @@
 // "Export my data": a row records the request, the worker writes the JSON document, and only its
 // owner can fetch it until it expires (the cleanup job removes it after EXPORT_TTL_HOURS).
-import { and, eq, gt, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, sql } from 'drizzle-orm';
 import {
   dataExports,
   isUniqueViolation,
@@ -53,6 +53,17 @@ export function createExportsService({
         jobId: exportDataJobId(row.id),
       });
       return row;
+    },
+
+    /** The user's newest export that has not expired, finished or not; null when there is none. */
+    async latest(userId: string): Promise<ExportRow | null> {
+      const [row] = await db
+        .select()
+        .from(dataExports)
+        .where(and(eq(dataExports.userId, userId), gt(dataExports.expiresAt, sql`now()`)))
+        .orderBy(desc(dataExports.createdAt))
+        .limit(1);
+      return row ?? null;
     },
 
     /** An expired export is gone, even before the cleanup job removes it. */
