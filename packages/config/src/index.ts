@@ -124,7 +124,7 @@ function toConfig(e: z.output<typeof envSchema>) {
     authRateLimit: e.AUTH_RATE_LIMIT,
     /** Failed sign-ins allowed per account in 15 minutes, whatever the IPs they come from. */
     authAccountRateLimit: e.AUTH_ACCOUNT_RATE_LIMIT,
-    /** How long SIGTERM waits for in-flight requests before aborting them. */
+    /** How long SIGTERM waits for in-flight requests (API) and running jobs (worker). */
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     webRoot: e.WEB_ROOT,
     dataDir: e.DATA_DIR,
