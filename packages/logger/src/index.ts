@@ -32,7 +32,10 @@ export function createLogger(
       !destination && {
         transport: {
           target: 'pino-pretty',
-          options: { ignore: 'pid,hostname,req,res,responseTime', translateTime: 'HH:MM:ss' },
+          options: {
+            ignore: 'pid,hostname,req,res,responseTime,clientIp',
+            translateTime: 'HH:MM:ss',
+          },
         },
       }),
   };
