@@ -1,11 +1,12 @@
 // Runs once before all test files and gives them real services of their own:
-// - Postgres: a fresh database (on DATABASE_URL's server when given, else embedded), dropped at the end;
+// - Postgres: a migrated template (on DATABASE_URL's server when given, else an embedded dump)
+//   that each test file copies into a database of its own (useTestDatabase), dropped at the end;
 // - S3: the server at S3_ENDPOINT when given, else an embedded one, with a bucket for this run;
 // - Redis: REDIS_URL (or the default local port) with a key prefix for this run; when no Redis
 //   answers, tests that need BullMQ skip with a notice and the in-process queue is tested alone.
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@shipshape/config';
-import { createTestDatabase } from '@shipshape/db/testing';
+import { createDatabaseTemplate } from '@shipshape/db/testing';
 import { deleteKeysWithPrefix } from '@shipshape/queue';
 import { createStorage } from '@shipshape/storage';
 import { startEmbeddedS3 } from '@shipshape/storage/embedded';
@@ -24,7 +25,6 @@ export interface TestS3 {
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    databaseUrl: string;
     s3: TestS3;
     /** Undefined when no Redis answered: BullMQ tests skip. */
     redisUrl: string | undefined;
@@ -36,8 +36,8 @@ export default async function setup(project: TestProject) {
   const config = loadConfig();
   const runId = randomBytes(4).toString('hex');
 
-  const database = await createTestDatabase(config.databaseUrl);
-  project.provide('databaseUrl', database.url);
+  const database = await createDatabaseTemplate(config.databaseUrl, runId);
+  project.provide('databaseTemplate', database.template);
 
   const embeddedS3 = config.s3.endpoint ? undefined : await startEmbeddedS3();
   const s3: TestS3 = {

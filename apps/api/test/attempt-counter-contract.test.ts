@@ -2,12 +2,15 @@
 // Redis when the run has one (test/global-setup.ts).
 import { randomUUID } from 'node:crypto';
 import { connectDatabase } from '@shipshape/db';
+import { useTestDatabase } from '@shipshape/db/testing';
 import { afterAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import type { AttemptCounter, AttemptCounterOptions } from '../src/auth/attempts/counter';
 import { createPostgresAttemptCounter } from '../src/auth/attempts/postgres';
 import { connectRedisAttemptCounter } from '../src/auth/attempts/redis';
 
-const { pool, db } = connectDatabase(inject('databaseUrl'), { max: 2 });
+const database = useTestDatabase();
+
+const { pool, db } = connectDatabase(database.url, { max: 2 });
 afterAll(() => pool.end());
 const redisUrl = inject('redisUrl');
 

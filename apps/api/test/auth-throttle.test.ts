@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { useTestDatabase } from '@shipshape/db/testing';
 import { pino } from 'pino';
 import request from 'supertest';
 import { describe, expect, inject, it, onTestFinished, vi } from 'vitest';
@@ -14,6 +15,8 @@ import { burnVerifyTime, verifyPassword } from '../src/auth/passwords';
 import { SIGN_IN_WINDOW_MS } from '../src/auth/throttle';
 import { buildTestApp, password, uniqueEmail } from './helpers';
 import { startOwnRedis } from './own-redis';
+
+useTestDatabase();
 
 // Every password check runs one of these two; counting their calls shows which attempts were checked.
 vi.mock('../src/auth/passwords', async (importOriginal) => {

@@ -1,3 +1,4 @@
+import { useTestDatabase } from '@shipshape/db/testing';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import {
@@ -8,6 +9,8 @@ import {
   signedUpAgent,
   uniqueEmail,
 } from './helpers';
+
+useTestDatabase();
 
 const app = buildTestApp();
 

@@ -1,7 +1,10 @@
-import request from 'supertest';
+import { jobWait, useTestDatabase } from '@shipshape/db/testing';
 import { createInProcessQueue } from '@shipshape/queue';
-import { afterAll, describe, expect, it } from 'vitest';
-import { buildTestApp, eventually, signedUpAgent } from './helpers';
+import request from 'supertest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { buildTestApp, signedUpAgent } from './helpers';
+
+useTestDatabase();
 
 const app = buildTestApp();
 
@@ -16,10 +19,11 @@ describe('data export', () => {
 
     const started = await agent.post('/api/exports').expect(202);
     expect(started.body.status).toMatch(/pending|running|ready/);
-    const ready = await eventually(
-      async () => (await agent.get(`/api/exports/${started.body.id}`).expect(200)).body,
-      (row) => row.status === 'ready',
-    );
+    const ready = await vi.waitFor(async () => {
+      const { body } = await agent.get(`/api/exports/${started.body.id}`).expect(200);
+      expect(body.status).toBe('ready');
+      return body;
+    }, jobWait);
 
     const download = await agent.get(ready.downloadUrl).expect(200);
     expect(download.headers['content-disposition']).toMatch(
@@ -48,7 +52,7 @@ describe('data export', () => {
       },
       retry: { attempts: 1, backoffMs: 0 },
     });
-    afterAll(async () => {
+    onTestFinished(async () => {
       release();
       await queue.close();
     });
@@ -66,10 +70,10 @@ describe('data export', () => {
     await agent.get('/api/exports/latest').expect(200, { export: null });
 
     const started = await agent.post('/api/exports').expect(202);
-    await eventually(
-      async () => (await agent.get(`/api/exports/${started.body.id}`).expect(200)).body,
-      (row) => row.status === 'ready',
-    );
+    await vi.waitFor(async () => {
+      const { body } = await agent.get(`/api/exports/${started.body.id}`).expect(200);
+      expect(body.status).toBe('ready');
+    }, jobWait);
     const latest = await agent.get('/api/exports/latest').expect(200);
     expect(latest.body.export).toMatchObject({ id: started.body.id, status: 'ready' });
     expect(latest.body.export.downloadUrl).toBe(`/api/exports/${started.body.id}/download`);

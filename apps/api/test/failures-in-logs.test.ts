@@ -3,17 +3,19 @@
 import { Writable } from 'node:stream';
 import { loadConfig } from '@shipshape/config';
 import { connectDatabase } from '@shipshape/db';
-import { createTestDatabase, type TestDatabase } from '@shipshape/db/testing';
+import { releaseWhenDone, testDatabaseUrl, useTestDatabase } from '@shipshape/db/testing';
 import { createLogger } from '@shipshape/logger';
 import { createInProcessQueue } from '@shipshape/queue';
 import { createStorage } from '@shipshape/storage';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { createApp } from '../src/app';
 import { createPostgresAttemptCounter } from '../src/auth/attempts/postgres';
 import { SIGN_IN_WINDOW_MS } from '../src/auth/throttle';
 import { createSessionStore } from '../src/session';
 import { buildTestApp, password, signedUpAgent, uniqueEmail } from './helpers';
+
+useTestDatabase();
 
 /** A JSON logger whose lines the test can read, at the most talkative level. */
 function capturedLogger() {
@@ -34,7 +36,7 @@ function appOn(databaseUrl: string, logger: ReturnType<typeof capturedLogger>['l
   const { pool, db } = connectDatabase(databaseUrl, { max: 2 });
   const storage = createStorage(inject('s3'));
   const queue = createInProcessQueue({ handlers: noJobs, retry: config.jobs });
-  afterAll(async () => {
+  releaseWhenDone(async () => {
     await queue.close();
     await pool.end();
     storage.close();
@@ -85,18 +87,10 @@ describe('a database that is unreachable', () => {
 });
 
 describe('a database that refuses every write', () => {
-  let database: TestDatabase;
   const { logger, text } = capturedLogger();
   const title = 'A private title 7f3a';
   const body = 'A private body 9c2e';
-  let app: ReturnType<typeof appOn>;
-
-  beforeAll(async () => {
-    // A database of its own: the trigger below would break every other test's writes.
-    database = await createTestDatabase(loadConfig().databaseUrl);
-    app = appOn(database.url, logger);
-  });
-  afterAll(() => database.drop());
+  const app = appOn(testDatabaseUrl(), logger);
 
   it('answers every write route without a 2xx, and logs nothing personal', async () => {
     const email = uniqueEmail();
@@ -108,7 +102,12 @@ describe('a database that refuses every write', () => {
       .attach('file', Buffer.from(`${body}\n`), { filename: 'private.txt' })
       .expect(201);
 
-    const { pool } = connectDatabase(database.url, { max: 1 });
+    const { pool } = connectDatabase(testDatabaseUrl(), { max: 1 });
+    onTestFinished(async () => {
+      // The file's later tests write to this database again.
+      await pool.query('drop function refuse_writes() cascade');
+      await pool.end();
+    });
     await pool.query(`
       create function refuse_writes() returns trigger language plpgsql as $$
         begin raise exception 'writes are refused'; end $$;
@@ -121,7 +120,6 @@ describe('a database that refuses every write', () => {
       create trigger refuse_writes before insert or update or delete on exports
         for each row execute function refuse_writes();
     `);
-    await pool.end();
 
     const other = uniqueEmail();
     const attempts = [

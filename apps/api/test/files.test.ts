@@ -1,11 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { jobWait, useTestDatabase } from '@shipshape/db/testing';
 import { eq } from 'drizzle-orm';
 import { files } from '@shipshape/db';
 import { userPrefix } from '@shipshape/storage';
 import sharp from 'sharp';
 import request from 'supertest';
-import { describe, expect, it } from 'vitest';
-import { buildTestApp, eventually, signedUpAgent } from './helpers';
+import { describe, expect, it, vi } from 'vitest';
+import { buildTestApp, signedUpAgent } from './helpers';
+
+useTestDatabase();
 
 const app = buildTestApp({ UPLOAD_MAX_BYTES: String(60 * 1024 * 1024) });
 const { db, storage } = app.deps;
@@ -54,10 +57,11 @@ describe('uploads', () => {
       size: image.length,
     });
 
-    const ready = await eventually(
-      async () => (await agent.get(`/api/files/${created.body.id}`).expect(200)).body,
-      (file) => file.status === 'ready',
-    );
+    const ready = await vi.waitFor(async () => {
+      const { body } = await agent.get(`/api/files/${created.body.id}`).expect(200);
+      expect(body.status).toBe('ready');
+      return body;
+    }, jobWait);
     expect(ready).toMatchObject({ sha256: sha256(image), width: 640, height: 480 });
 
     const { res, bytes } = await download(agent, ready.contentUrl);
@@ -239,10 +243,9 @@ describe('file access', () => {
       .post('/api/files')
       .attach('file', await png(), { filename: 'gone.png' })
       .expect(201);
-    await eventually(
-      async () => (await agent.get(`/api/files/${file.id}`)).body.status,
-      (status) => status === 'ready',
-    );
+    await vi.waitFor(async () => {
+      expect((await agent.get(`/api/files/${file.id}`)).body.status).toBe('ready');
+    }, jobWait);
     expect(await objectsOf(userId)).toHaveLength(2);
 
     await agent.delete(`/api/files/${file.id}`).expect(204);

@@ -1,11 +1,14 @@
 import { Writable } from 'node:stream';
 import { connectDatabase } from '@shipshape/db';
+import { useTestDatabase } from '@shipshape/db/testing';
 import { createLogger } from '@shipshape/logger';
 import { createBullmqQueue } from '@shipshape/queue';
 import { createStorage } from '@shipshape/storage';
 import request from 'supertest';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { buildTestApp } from './helpers';
+
+useTestDatabase();
 
 describe('health and readiness', () => {
   it('is alive and ready when the database answers', async () => {
@@ -18,7 +21,7 @@ describe('health and readiness', () => {
   it('is alive but not ready (503 naming the database) when the database is unreachable', async () => {
     // Port 1 on loopback: nothing listens there, so every connection is refused.
     const { pool } = connectDatabase('postgres://postgres@127.0.0.1:1/none', { max: 1 });
-    afterAll(() => pool.end());
+    onTestFinished(() => pool.end());
     const log = capturedLog();
     const app = buildTestApp(
       {},
@@ -53,7 +56,7 @@ describe('health and readiness', () => {
       prefix: 'unreachable',
       retry: { attempts: 1, backoffMs: 0 },
     });
-    afterAll(async () => {
+    onTestFinished(async () => {
       await queue.close();
       storage.close();
     });

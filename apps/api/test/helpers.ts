@@ -1,21 +1,24 @@
-// Builds a real app against the run's throwaway database (see test/global-setup.ts).
+// Builds a real app against the test file's own database (useTestDatabase, called at the
+// file's top) and the run's S3 bucket (see test/global-setup.ts).
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@shipshape/config';
 import { connectDatabase } from '@shipshape/db';
+import { releaseWhenDone, testDatabaseUrl } from '@shipshape/db/testing';
 import { createInProcessQueue } from '@shipshape/queue';
 import { createJobHandlers } from '@shipshape/jobs';
 import { createStorage } from '@shipshape/storage';
 import { pino } from 'pino';
 import request from 'supertest';
-import { afterAll, expect, inject } from 'vitest';
+import { inject } from 'vitest';
 import { createApp, type AppDeps } from '../src/app';
 import { createPostgresAttemptCounter } from '../src/auth/attempts/postgres';
 import { SIGN_IN_WINDOW_MS } from '../src/auth/throttle';
 import { createSessionStore } from '../src/session';
 
+/** An app for the tests of the describe or test that builds it, released after them. */
 export function buildTestApp(env: Record<string, string> = {}, overrides: Partial<AppDeps> = {}) {
   const config = loadConfig({ AUTH_RATE_LIMIT: '1000', ...env });
-  const { pool, db } = connectDatabase(inject('databaseUrl'), { max: 4 });
+  const { pool, db } = connectDatabase(testDatabaseUrl(), { max: 4 });
   const storage = createStorage(inject('s3'));
   const logger = pino({ level: 'silent' });
   // The real job handlers, run in this process: uploads get thumbnails here too.
@@ -24,7 +27,7 @@ export function buildTestApp(env: Record<string, string> = {}, overrides: Partia
     handlers: createJobHandlers({ db, storage, logger, jobs }),
     retry: jobs,
   });
-  afterAll(async () => {
+  releaseWhenDone(async () => {
     await queue.close();
     await pool.end();
     storage.close();
@@ -37,7 +40,7 @@ export function buildTestApp(env: Record<string, string> = {}, overrides: Partia
     queue,
     sessionStore: createSessionStore(pool, { prune: false }),
     readinessChecks: { database: () => pool.query('select 1') },
-    // Each app counts failed sign-ins under a prefix of its own: tests share one database.
+    // Each app counts failed sign-ins apart: the apps of one test file share its database.
     attempts: createPostgresAttemptCounter(db, {
       windowMs: SIGN_IN_WINDOW_MS,
       prefix: `${randomUUID()}:`,
@@ -72,20 +75,4 @@ export async function signedUpAgent(app: ReturnType<typeof buildTestApp>) {
 export function sessionCookie(response: request.Response): string | undefined {
   const cookies = response.headers['set-cookie'] as unknown as string[] | undefined;
   return cookies?.find((cookie) => cookie.startsWith('shipshape.sid='));
-}
-
-/** Polls until `read` returns something `done` accepts; jobs finish in the background. */
-export async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) {
-      expect.fail(`condition not reached in time; last value: ${JSON.stringify(value)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

@@ -1,6 +1,9 @@
+import { useTestDatabase } from '@shipshape/db/testing';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { buildTestApp, signedUpAgent } from './helpers';
+
+useTestDatabase();
 
 const app = buildTestApp();
 

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@shipshape/config';
-import { connectDatabase, dataExports, files, type Database } from '@shipshape/db';
-import { createTestDatabase } from '@shipshape/db/testing';
+import { connectDatabase, dataExports, files } from '@shipshape/db';
+import { useTestDatabase } from '@shipshape/db/testing';
 import { createJobHandlers, ORPHAN_SAFETY_MARGIN_MS, runCleanup } from '@shipshape/jobs';
 import {
   createBullmqQueue,
@@ -24,7 +24,7 @@ import { createStorage, type Storage } from '@shipshape/storage';
 import { startEmbeddedS3, type EmbeddedS3 } from '@shipshape/storage/embedded';
 import { eq, inArray } from 'drizzle-orm';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished, vi } from 'vitest';
+import { afterAll, describe, expect, inject, it, onTestFinished, vi } from 'vitest';
 import { createPostgresAttemptCounter } from '../src/auth/attempts/postgres';
 import { SIGN_IN_WINDOW_MS } from '../src/auth/throttle';
 import { createSessionStore } from '../src/session';
@@ -34,24 +34,11 @@ const TIMEOUT = { signal: () => AbortSignal.timeout(5_000) };
 const logger = pino({ level: 'silent' });
 const jobs = { ...loadConfig().jobs, attempts: 2, backoffMs: 50 };
 
-// A database of this file's own: the worker started here runs resume-work, which would
-// otherwise take up the rows other test files leave 'uploaded' on purpose.
-let db: Database;
-let databaseUrl: string;
-let dropDatabase: () => Promise<void>;
-let closePool: () => Promise<void>;
-beforeAll(async () => {
-  const database = await createTestDatabase(loadConfig().databaseUrl);
-  databaseUrl = database.url;
-  dropDatabase = () => database.drop();
-  const connection = connectDatabase(databaseUrl, { max: 4 });
-  db = connection.db;
-  closePool = () => connection.pool.end();
-});
-afterAll(async () => {
-  await closePool();
-  await dropDatabase();
-});
+// resume-work, which the worker started here runs, takes up whatever rows this file leaves
+// 'uploaded': the file's own database holds only its own.
+const { url: databaseUrl } = useTestDatabase();
+const { pool: filePool, db } = connectDatabase(databaseUrl, { max: 4 });
+afterAll(() => filePool.end());
 
 /** The app on this file's database and a real port, with the queue and storage given. */
 async function serve({ queue, storage }: { queue: JobQueue; storage: Storage }) {

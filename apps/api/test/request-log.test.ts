@@ -1,7 +1,10 @@
 import { Writable } from 'node:stream';
+import { useTestDatabase } from '@shipshape/db/testing';
 import { createLogger } from '@shipshape/logger';
 import { describe, expect, it } from 'vitest';
 import { buildTestApp, signedUpAgent } from './helpers';
+
+useTestDatabase();
 
 function capturedMessages() {
   const messages: string[] = [];

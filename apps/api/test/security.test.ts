@@ -1,7 +1,10 @@
 import { connectDatabase } from '@shipshape/db';
+import { useTestDatabase } from '@shipshape/db/testing';
 import request from 'supertest';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildTestApp, deployedEnv, signedUpAgent } from './helpers';
+
+useTestDatabase();
 
 const app = buildTestApp();
 
@@ -69,7 +72,7 @@ describe('errors', () => {
   it('answers a database outage with 503 and Retry-After, no stack, outside local', async () => {
     // A database that refuses every connection.
     const { pool, db } = connectDatabase('postgres://postgres@127.0.0.1:1/none', { max: 1 });
-    afterAll(() => pool.end());
+    onTestFinished(() => pool.end());
     const res = await request(buildTestApp(staging, { db }))
       .post('/api/auth/register')
       .send(credentials)

@@ -9,12 +9,15 @@ import net, { type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { useTestDatabase } from '@shipshape/db/testing';
 import { eq } from 'drizzle-orm';
 import { connectDatabase, files } from '@shipshape/db';
 import { createStorage, userPrefix } from '@shipshape/storage';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { password, uniqueEmail } from './helpers';
 import { multipart, send } from './fixtures/raw-http';
+
+const database = useTestDatabase();
 
 const redisUrl = inject('redisUrl') ?? '';
 if (!redisUrl) console.warn('No Redis: shutdown.test.ts is skipped.');
@@ -27,7 +30,7 @@ afterAll(() => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
-const { pool, db } = connectDatabase(inject('databaseUrl'), { max: 2 });
+const { pool, db } = connectDatabase(database.url, { max: 2 });
 const storage = createStorage(inject('s3'));
 afterAll(async () => {
   await pool.end();
@@ -54,7 +57,7 @@ async function startApi(env: Record<string, string> = {}) {
       SESSION_SECRET: 'shutdown-test-secret-that-is-long-enough-0123456789',
       // The test speaks plain HTTP as the proxy would, and says the client used HTTPS.
       TRUST_PROXY: 'loopback',
-      DATABASE_URL: inject('databaseUrl'),
+      DATABASE_URL: database.url,
       REDIS_URL: redisUrl,
       REDIS_PREFIX: `${inject('redisPrefix')}-api-shutdown`,
       S3_ENDPOINT: s3.endpoint,

@@ -3,6 +3,7 @@
 // reading and closes the connection. Nothing of a refused upload is left behind.
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
+import { useTestDatabase } from '@shipshape/db/testing';
 import { eq } from 'drizzle-orm';
 import { files } from '@shipshape/db';
 import { createStorage, userPrefix } from '@shipshape/storage';
@@ -10,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { cleanFilename } from '../src/files/content-disposition';
 import { buildTestApp, password, uniqueEmail } from './helpers';
 import { closedWithin, multipart, send, type Answer } from './fixtures/raw-http';
+
+useTestDatabase();
 
 const MB = 1024 * 1024;
 const pdfHead = Buffer.from('%PDF-1.7\n');

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@shipshape/config';
 import { dataExports, singleRow } from '@shipshape/db';
+import { useTestDatabase } from '@shipshape/db/testing';
 import { createInProcessQueue, processFileJobId } from '@shipshape/queue';
 import { startOwnRedis } from '@shipshape/queue/testing';
 import { createStorage, type StorageOptions } from '@shipshape/storage';
@@ -25,6 +26,8 @@ import {
   uploadFile,
   waitForStatus,
 } from '@shipshape/jobs/testing';
+
+useTestDatabase();
 
 const deps = testDeps();
 
@@ -49,9 +52,10 @@ describe('when Redis restarts without its data', () => {
     await redis.stop();
     await redis.start();
 
-    await expect
-      .poll(schedules, { timeout: 15_000, interval: 200 })
-      .toEqual(['cleanup', 'resume-work']);
+    await vi.waitFor(async () => expect(await schedules()).toEqual(['cleanup', 'resume-work']), {
+      timeout: 15_000,
+      interval: 200,
+    });
   });
 });
 

@@ -1,6 +1,7 @@
 // The jobs run through both queues the app uses: the in-process one (local development)
 // and BullMQ on Redis (every deployment). Retries and de-duplication must hold on both.
 import { loadConfig } from '@shipshape/config';
+import { jobWait, useTestDatabase } from '@shipshape/db/testing';
 import {
   createBullmqQueue,
   createInProcessQueue,
@@ -8,7 +9,7 @@ import {
   type JobQueue,
 } from '@shipshape/queue';
 import { thumbnailKey, userPrefix } from '@shipshape/storage';
-import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it, onTestFinished, vi } from 'vitest';
 import { createJobHandlers } from '@shipshape/jobs';
 import { startWorker } from '../src/worker';
 import { inspectQueue } from './bullmq';
@@ -25,6 +26,8 @@ import {
   uploadFile,
   waitForStatus,
 } from '@shipshape/jobs/testing';
+
+useTestDatabase();
 
 const deps = testDeps();
 const redisUrl = inject('redisUrl');
@@ -72,14 +75,13 @@ function jobsThrough(start: (handlers: JobHandlers) => Promise<QueueUnderTest>) 
   beforeAll(async () => {
     userId = await createUser(deps);
   });
-  afterEach(async () => {
-    await running?.close();
-    running = undefined;
-  });
-
   async function startWith(handlers: JobHandlers) {
-    running = await start(handlers);
-    return running;
+    const started = await start(handlers);
+    running = started;
+    onTestFinished(async () => {
+      if (running === started) await stop();
+    });
+    return started;
   }
 
   /** Closing waits for the jobs that are running: after it, nothing more is written. */
@@ -98,12 +100,12 @@ function jobsThrough(start: (handlers: JobHandlers) => Promise<QueueUnderTest>) 
     const row = await waitForStatus(deps, file.id, 'failed');
     expect(row.failureReason).toBe('We could not process this file. Try uploading it again.');
     if (jobState) {
-      await expect
-        .poll(() => jobState(`missing-${file.id}`))
-        .toEqual({
+      await vi.waitFor(async () => {
+        expect(await jobState(`missing-${file.id}`)).toEqual({
           state: 'failed',
           attemptsMade: attempts,
         });
+      }, jobWait);
     } else {
       // Longer than the next backoff would be: a retry that was coming would have come.
       await sleep(backoffMs * 2 ** attempts * 2);
@@ -121,12 +123,9 @@ function jobsThrough(start: (handlers: JobHandlers) => Promise<QueueUnderTest>) 
     const row = await waitForStatus(deps, file.id, 'failed');
     expect(row.failureReason).toBe('This image could not be read: it may be damaged.');
     if (jobState) {
-      await expect
-        .poll(() => jobState(`corrupt-${file.id}`))
-        .toEqual({
-          state: 'failed',
-          attemptsMade: 1,
-        });
+      await vi.waitFor(async () => {
+        expect(await jobState(`corrupt-${file.id}`)).toEqual({ state: 'failed', attemptsMade: 1 });
+      }, jobWait);
     } else {
       await sleep(backoffMs * 4);
     }
@@ -147,7 +146,7 @@ function jobsThrough(start: (handlers: JobHandlers) => Promise<QueueUnderTest>) 
     await queue.enqueue('process-file', { fileId: file.id });
 
     await waitForStatus(deps, file.id, 'ready');
-    await expect.poll(() => counted.attempts).toHaveLength(2);
+    await vi.waitFor(() => expect(counted.attempts).toHaveLength(2), jobWait);
     await stop();
 
     expect(await fileRow(deps, file.id)).toMatchObject({

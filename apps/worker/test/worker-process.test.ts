@@ -1,12 +1,13 @@
 // The worker as a process on Redis: one cleanup schedule however many run, a graceful stop
 // on SIGTERM, and a job that outlives its worker's `kill -9`.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@shipshape/config';
+import { jobWait, useTestDatabase } from '@shipshape/db/testing';
 import { createBullmqQueue, RESUME_WORK_EVERY_MS } from '@shipshape/queue';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { beforeAll, describe, expect, inject, it, onTestFinished, vi } from 'vitest';
 import { createJobHandlers } from '@shipshape/jobs';
 import { startWorker, type RunningWorker } from '../src/worker';
 import { inspectQueue } from './bullmq';
@@ -21,6 +22,8 @@ import {
   waitForStatus,
 } from '@shipshape/jobs/testing';
 
+const database = useTestDatabase();
+
 const deps = testDeps();
 const redisUrl = inject('redisUrl') ?? '';
 const basePrefix = `${inject('redisPrefix')}-worker-process`;
@@ -30,7 +33,6 @@ if (!redisUrl) console.warn('No Redis: worker-process.test.ts is skipped.');
 // its own, and a SIGKILL (which nobody can relay) would leave that child running.
 const tsxLoader = import.meta.resolve('tsx');
 const slowWorker = fileURLToPath(new URL('fixtures/slow-worker.ts', import.meta.url));
-const children: ChildProcess[] = [];
 
 /** What a deployment would set: JSON logs (APP_ENV=staging), one object per line on stdout. */
 function workerEnv(prefix: string): NodeJS.ProcessEnv {
@@ -39,7 +41,7 @@ function workerEnv(prefix: string): NodeJS.ProcessEnv {
     PATH: process.env.PATH,
     APP_ENV: 'staging',
     SESSION_SECRET: 'worker-test-secret-that-is-long-enough-0123456789',
-    DATABASE_URL: inject('databaseUrl'),
+    DATABASE_URL: database.url,
     REDIS_URL: redisUrl,
     REDIS_PREFIX: prefix,
     S3_ENDPOINT: s3.endpoint,
@@ -58,7 +60,9 @@ function startSlowWorker(prefix: string, delayMs: number) {
     env: workerEnv(prefix),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  children.push(child);
+  onTestFinished(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
   const logs: { msg?: string; jobId?: string; job?: string }[] = [];
   createInterface({ input: child.stdout }).on('line', (line) => {
     logs.push(line.startsWith('{') ? JSON.parse(line) : { msg: line });
@@ -99,9 +103,6 @@ describe.skipIf(!redisUrl)('the worker process', () => {
   let userId: string;
   beforeAll(async () => {
     userId = await createUser(deps);
-  });
-  afterAll(() => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   });
 
   async function enqueueImage(prefix: string) {
@@ -179,7 +180,9 @@ describe.skipIf(!redisUrl)('the worker process', () => {
     try {
       // The dead worker's lock expires after 1 s; the next stalled check puts the job back.
       await waitForStatus(deps, file.id, 'ready', 15_000);
-      await expect.poll(() => inspector.queue.getJobState(jobId)).toBe('completed');
+      await vi.waitFor(async () => {
+        expect(await inspector.queue.getJobState(jobId)).toBe('completed');
+      }, jobWait);
     } finally {
       await next.close();
       await inspector.close();

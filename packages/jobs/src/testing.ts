@@ -1,26 +1,36 @@
-// For tests that run jobs (these handlers' own and the worker's): the run's real Postgres and
-// S3 (see test/global-setup.ts), rows inserted directly, test images made with sharp, and
+// For tests that run jobs (these handlers' own and the worker's): the test file's own Postgres
+// database (useTestDatabase) and the run's S3 bucket (see test/global-setup.ts), rows inserted directly, test images made with sharp, and
 // handlers wrapped to count runs.
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@shipshape/config';
 import { connectDatabase, files, singleRow, users, type FileRow } from '@shipshape/db';
+import { releaseWhenDone, testDatabaseUrl } from '@shipshape/db/testing';
 import { willRetry, type JobContext, type JobHandlers } from '@shipshape/queue';
 import { createStorage, fileKey, type Storage } from '@shipshape/storage';
 import { eq } from 'drizzle-orm';
 import { pino } from 'pino';
 import sharp from 'sharp';
-import { afterAll, inject, onTestFinished, vi } from 'vitest';
+import { beforeAll, inject, onTestFinished, vi } from 'vitest';
 import type { JobDeps } from './deps';
 
 /** Environment for loadConfig: two attempts and a short backoff keep retry tests fast. */
 export const testEnv = { JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '50' };
 
-/** Job deps on the run's database and bucket, closed after the test file. */
-export function testDeps(env: Record<string, string> = {}): JobDeps {
+/**
+ * Job deps on the file's database and the run's bucket, closed after the tests that made them.
+ * `ownBucket` gives them a bucket of their own, for a test that looks at every object in it.
+ */
+export function testDeps(
+  env: Record<string, string> = {},
+  { ownBucket = false }: { ownBucket?: boolean } = {},
+): JobDeps {
   const config = loadConfig({ ...testEnv, ...env });
-  const { pool, db } = connectDatabase(inject('databaseUrl'), { max: 4 });
-  const storage = createStorage(inject('s3'));
-  afterAll(async () => {
+  const { pool, db } = connectDatabase(testDatabaseUrl(), { max: 4 });
+  const s3 = inject('s3');
+  const bucket = ownBucket ? `${s3.bucket}-${randomUUID().slice(0, 8)}` : s3.bucket;
+  const storage = createStorage({ ...s3, bucket });
+  if (ownBucket) beforeAll(() => storage.ensureBucket());
+  releaseWhenDone(async () => {
     await pool.end();
     storage.close();
   });
@@ -116,8 +126,8 @@ export const corruptPng = Buffer.concat([
 
 /**
  * The real handlers, except that process-file records each attempt's number, and the scheduled
- * jobs do nothing: a worker runs its first scheduled cleanup at once, which would race
- * cleanup.test.ts, and resume-work would enqueue the rows other test files leave 'uploaded'.
+ * jobs do nothing: a worker runs its first scheduled cleanup and resume-work at once, which
+ * would take up the rows a test leaves 'uploaded' on purpose.
  */
 export function countingHandlers(handlers: JobHandlers) {
   const attempts: number[] = [];

@@ -1,14 +1,17 @@
-// The cleanup job against the run's shared database and bucket. It only ever removes what is
-// stale, orphaned or expired, so running it here cannot hurt the other test files' data.
+// The cleanup job against a database and a bucket of this file's own: cleanup judges every
+// object in the bucket, and other files' objects have no row here. So each count is exact.
 import { randomUUID } from 'node:crypto';
 import { dataExports, files, singleRow } from '@shipshape/db';
+import { useTestDatabase } from '@shipshape/db/testing';
 import { exportKey, fileKey, thumbnailKey } from '@shipshape/storage';
 import { eq } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ORPHAN_SAFETY_MARGIN_MS, runCleanup } from '../src/cleanup';
 import { createUser, fileRow, testDeps, uploadFile } from '../src/testing';
 
-const deps = testDeps();
+useTestDatabase();
+
+const deps = testDeps({}, { ownBucket: true });
 const { db, storage } = deps;
 const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000);
 const exists = async (key: string) => (await storage.head(key)) !== undefined;
@@ -50,9 +53,7 @@ describe('cleanup', () => {
       .where(eq(files.id, stale.id));
     await db.update(files).set({ status: 'uploading' }).where(eq(files.id, recent.id));
 
-    const counts = await runCleanup(deps);
-
-    expect(counts.staleUploads).toBeGreaterThanOrEqual(1);
+    expect(await runCleanup(deps)).toEqual({ staleUploads: 1, orphans: 0, expiredExports: 0 });
     expect(await fileRow(deps, stale.id)).toBeUndefined();
     expect(await exists(stale.objectKey)).toBe(false);
     expect(await fileRow(deps, recent.id)).toBeDefined();
@@ -63,9 +64,7 @@ describe('cleanup', () => {
     const expired = await addExport(userId, hoursAgo(1));
     const valid = await addExport(userId, hoursAgo(-24));
 
-    const counts = await runCleanup(deps);
-
-    expect(counts.expiredExports).toBeGreaterThanOrEqual(1);
+    expect(await runCleanup(deps)).toEqual({ staleUploads: 0, orphans: 0, expiredExports: 1 });
     expect(await exportExists(expired)).toBe(false);
     expect(await exists(exportKey(userId, expired))).toBe(false);
     expect(await exportExists(valid)).toBe(true);
@@ -87,14 +86,16 @@ describe('cleanup', () => {
     await storage.putBuffer(unknown, Buffer.from('?'), 'text/plain');
 
     // Just written: the row might still be on its way, so nothing goes yet.
-    await runCleanup(deps);
+    expect(await runCleanup(deps)).toEqual({ staleUploads: 0, orphans: 0, expiredExports: 0 });
     for (const key of orphans) expect(await exists(key)).toBe(true);
 
     // S3 will not backdate an object, so the cleanup looks from a little in the future.
     const later = new Date(Date.now() + ORPHAN_SAFETY_MARGIN_MS + 60_000);
-    const counts = await runCleanup(deps, later);
-
-    expect(counts.orphans).toBeGreaterThanOrEqual(orphans.length);
+    expect(await runCleanup(deps, later)).toEqual({
+      staleUploads: 0,
+      orphans: orphans.length,
+      expiredExports: 0,
+    });
     for (const key of orphans) expect(await exists(key)).toBe(false);
     expect(await exists(kept.objectKey)).toBe(true);
     expect(await exists(unknown)).toBe(true);

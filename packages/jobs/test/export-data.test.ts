@@ -1,6 +1,7 @@
 // The export-data job called directly, as the queues call it.
 import { randomUUID } from 'node:crypto';
 import { dataExports, files, notes, singleRow, type ExportRow } from '@shipshape/db';
+import { useTestDatabase } from '@shipshape/db/testing';
 import { createInProcessQueue } from '@shipshape/queue';
 import { exportKey, userPrefix } from '@shipshape/storage';
 import { eq } from 'drizzle-orm';
@@ -17,6 +18,8 @@ import {
   testDeps,
   uploadFile,
 } from '../src/testing';
+
+useTestDatabase();
 
 const deps = testDeps();
 const handlers = createJobHandlers(deps);

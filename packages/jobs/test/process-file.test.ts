@@ -1,5 +1,6 @@
 // The process-file job called directly, as the queues call it.
 import { createHash } from 'node:crypto';
+import { useTestDatabase } from '@shipshape/db/testing';
 import { UnrecoverableError } from '@shipshape/queue';
 import { thumbnailKey, userPrefix } from '@shipshape/storage';
 import sharp from 'sharp';
@@ -19,6 +20,8 @@ import {
   testImage,
   uploadFile,
 } from '../src/testing';
+
+useTestDatabase();
 
 const deps = testDeps();
 const processFile = createJobHandlers(deps)['process-file'];
