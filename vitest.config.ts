@@ -7,7 +7,8 @@ export default defineConfig({
       'packages/*/test/**/*.test.ts',
       'scripts/test/**/*.test.ts',
     ],
-    // One throwaway Postgres database per run, shared by every test file (see test/global-setup.ts).
+    // A migrated template database per run, copied into one database per test file that calls
+    // useTestDatabase(); one S3 bucket and Redis prefix per run (see test/global-setup.ts).
     globalSetup: ['./test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
