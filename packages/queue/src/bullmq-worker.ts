@@ -1,5 +1,5 @@
 // The consumer side on Redis: the worker process runs jobs as they arrive.
-import { UnrecoverableError, Worker } from 'bullmq';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { createBullmqQueue, QUEUE_NAME } from './bullmq-queue';
 import {
   silentLogger,
@@ -56,36 +56,35 @@ export function startBullmqWorker(options: BullmqWorkerOptions): RunningWorker {
     lazyConnect: true,
   });
 
-  const worker = new Worker<unknown, void>(
-    QUEUE_NAME,
-    async (job) => {
-      const jobId = job.id ?? 'unknown';
-      const attempt = job.attemptsMade + 1;
-      try {
-        await runJob(options.handlers, job.name, job.data, {
-          jobId,
-          attempt,
-          willRetry: (error) => willRetry(error, attempt, retry),
-          enqueue: (name, payload, options) => queue.enqueue(name, payload, options),
-          log,
-        });
-      } catch (error) {
-        const retrying = willRetry(error, attempt, retry);
-        logFailure(log, { name: job.name, jobId, attempt }, error, retrying);
-        // BullMQ was told the most attempts any error gets (retry.ts); this one gets fewer.
-        if (!retrying && !(error instanceof UnrecoverableError)) throw givingUp(error);
-        throw error;
-      }
-    },
-    {
-      connection: redis,
-      prefix: options.prefix,
-      concurrency: options.concurrency ?? 1,
-      // BullMQ's own defaults, spelled out: it takes an explicit `undefined` as a value.
-      lockDuration: options.lockDuration ?? 30_000,
-      stalledInterval: options.stalledInterval ?? 30_000,
-    },
-  );
+  const running = new Set<Promise<unknown>>();
+  const worker = new Worker<unknown, void>(QUEUE_NAME, (job) => track(running, runOne(job)), {
+    connection: redis,
+    prefix: options.prefix,
+    concurrency: options.concurrency ?? 1,
+    // BullMQ's own defaults, spelled out: it takes an explicit `undefined` as a value.
+    lockDuration: options.lockDuration ?? 30_000,
+    stalledInterval: options.stalledInterval ?? 30_000,
+  });
+
+  async function runOne(job: Job) {
+    const jobId = job.id ?? 'unknown';
+    const attempt = job.attemptsMade + 1;
+    try {
+      await runJob(options.handlers, job.name, job.data, {
+        jobId,
+        attempt,
+        willRetry: (error) => willRetry(error, attempt, retry),
+        enqueue: (name, payload, options) => queue.enqueue(name, payload, options),
+        log,
+      });
+    } catch (error) {
+      const retrying = willRetry(error, attempt, retry);
+      logFailure(log, { name: job.name, jobId, attempt }, error, retrying);
+      // BullMQ was told the most attempts any error gets (retry.ts); this one gets fewer.
+      if (!retrying && !(error instanceof UnrecoverableError)) throw givingUp(error);
+      throw error;
+    }
+  }
   worker.on('error', (error) => {
     log.error({ err: error }, 'Job worker error');
   });
@@ -96,11 +95,32 @@ export function startBullmqWorker(options: BullmqWorkerOptions): RunningWorker {
 
   return {
     async close() {
-      await worker.close();
+      // worker.close() waits for the running jobs, then for its blocking connection to end. A
+      // connection caught reconnecting (Redis just came back) never reports its end, and close
+      // would wait forever (taskforcesh/bullmq#4656). So: the jobs get all the time they need,
+      // the connection a few seconds more, and then the worker is left behind, closed or not.
+      const closed = worker.close();
+      await Promise.allSettled(running);
+      const gaveUp = await Promise.race([
+        closed.then(() => false),
+        sleep(CONNECTION_CLOSE_MS).then(() => true),
+      ]);
+      if (gaveUp) log.warn({}, 'The job worker did not close its Redis connection; leaving it');
       if (ownsQueue) await queue.close();
       redis.disconnect();
     },
   };
+}
+
+const CONNECTION_CLOSE_MS = 3_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** Runs `work` while it is in `running`, so that close() can wait for it. */
+function track<T>(running: Set<Promise<unknown>>, work: Promise<T>): Promise<T> {
+  running.add(work);
+  void work.finally(() => running.delete(work)).catch(() => undefined);
+  return work;
 }
 
 /** The same message (BullMQ shows it as the job's failedReason), marked as not to be retried. */
