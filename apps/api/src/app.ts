@@ -13,6 +13,7 @@ import { authRouter } from './auth/routes';
 import { createSignInThrottle } from './auth/throttle';
 import { createUsersService } from './auth/users';
 import { healthRouter, type ReadinessCheck } from './health/routes';
+import { versionRouter } from './health/version';
 import { exportsRouter } from './exports/routes';
 import { createExportsService } from './exports/service';
 import { filesRouter } from './files/routes';
@@ -60,6 +61,7 @@ export function createApp(deps: AppDeps) {
   app.use(securityHeaders({ https: !config.isLocal }));
   app.use(requestLogger(deps.logger));
   app.use(healthRouter({ checks: deps.readinessChecks, shutdown: deps.shutdown }));
+  app.use(versionRouter({ build: config.build }));
   if (deps.webRoot) app.use(express.static(deps.webRoot));
 
   app.use('/api', noStore, express.json({ limit: '100kb' }), requireSameOrigin);

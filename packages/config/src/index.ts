@@ -64,6 +64,8 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(2),
   CLEANUP_EVERY_MINUTES: z.coerce.number().int().min(1).default(60),
   EXPORT_TTL_HOURS: z.coerce.number().int().min(1).default(24),
+  GIT_COMMIT: z.string().default('unknown'),
+  BUILD_TIME: z.string().default('unknown'),
 });
 
 // Checks that depend on APP_ENV. They read the raw values so that they run
@@ -148,6 +150,8 @@ function toConfig(e: z.output<typeof envSchema>) {
       cleanupEveryMs: e.CLEANUP_EVERY_MINUTES * 60_000,
       exportTtlMs: e.EXPORT_TTL_HOURS * 3_600_000,
     },
+    /** Stamped into the image at build time (Dockerfile build args); `unknown` when run from source. */
+    build: { gitCommit: e.GIT_COMMIT, buildTime: e.BUILD_TIME },
   };
 }
 
