@@ -2,10 +2,7 @@
 // ones are never stopped): Redis down, then back; Redis frozen; S3 down during a delete.
 // Requests go over real sockets with client-side timeouts, so an answer that never comes fails.
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@shipshape/config';
 import { connectDatabase, dataExports, files } from '@shipshape/db';
@@ -21,7 +18,7 @@ import {
 } from '@shipshape/queue';
 import { startOwnRedis } from '@shipshape/queue/testing';
 import { createStorage, type Storage } from '@shipshape/storage';
-import { startEmbeddedS3, type EmbeddedS3 } from '@shipshape/storage/embedded';
+import { startRestartableS3 } from '@shipshape/storage/embedded';
 import { eq, inArray } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, describe, expect, inject, it, onTestFinished, vi } from 'vitest';
@@ -194,28 +191,14 @@ describe('with Redis frozen (SIGSTOP)', () => {
 describe('with S3 down', () => {
   /** An S3 of this test's own, stopped and started again on the same port, objects kept. */
   async function ownS3() {
-    const dataDir = await mkdtemp(join(tmpdir(), 'shipshape-s3-delete-'));
-    let server: EmbeddedS3 = await startEmbeddedS3({ dataDir });
-    const port = Number(new URL(server.endpoint).port);
-    const storage = createStorage({
-      ...inject('s3'),
-      endpoint: server.endpoint,
-      accessKeyId: server.accessKeyId,
-      secretAccessKey: server.secretAccessKey,
-    });
+    const server = await startRestartableS3();
+    const storage = createStorage({ ...inject('s3'), ...server.options });
     await storage.ensureBucket();
     onTestFinished(async () => {
       storage.close();
-      await server.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      await server.remove();
     });
-    return {
-      storage,
-      stop: () => server.stop(),
-      async start() {
-        server = await startEmbeddedS3({ dataDir, port });
-      },
-    };
+    return { storage, stop: () => server.stop(), start: () => server.start() };
   }
 
   it('deletes a file with 204, and a later cleanup removes the object left behind', async () => {

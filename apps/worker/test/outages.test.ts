@@ -1,16 +1,13 @@
 // The worker when what it depends on goes away for a while, with servers of the test's own:
 // a Redis restarted empty (the schedules come back by themselves) and an S3 stopped for a few
 // seconds (files and exports wait for it rather than failing for good).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { loadConfig } from '@shipshape/config';
 import { dataExports, singleRow } from '@shipshape/db';
 import { useTestDatabase } from '@shipshape/db/testing';
 import { createInProcessQueue, processFileJobId } from '@shipshape/queue';
 import { startOwnRedis } from '@shipshape/queue/testing';
-import { createStorage, type StorageOptions } from '@shipshape/storage';
-import { startEmbeddedS3, type EmbeddedS3 } from '@shipshape/storage/embedded';
+import { createStorage } from '@shipshape/storage';
+import { startRestartableS3 } from '@shipshape/storage/embedded';
 import { eq } from 'drizzle-orm';
 import { describe, expect, inject, it, onTestFinished, vi } from 'vitest';
 import { createJobHandlers, type JobDeps } from '@shipshape/jobs';
@@ -62,29 +59,14 @@ describe('when Redis restarts without its data', () => {
 describe('when S3 is down for a few seconds', () => {
   /** An S3 of this test's own that it can stop and start again on the same port, objects kept. */
   async function ownS3() {
-    const dataDir = await mkdtemp(join(tmpdir(), 'shipshape-s3-outage-'));
-    let server: EmbeddedS3 = await startEmbeddedS3({ dataDir });
-    const port = Number(new URL(server.endpoint).port);
-    const options: StorageOptions = {
-      ...inject('s3'),
-      endpoint: server.endpoint,
-      accessKeyId: server.accessKeyId,
-      secretAccessKey: server.secretAccessKey,
-    };
-    const storage = createStorage(options);
+    const server = await startRestartableS3();
+    const storage = createStorage({ ...inject('s3'), ...server.options });
     await storage.ensureBucket();
     onTestFinished(async () => {
       storage.close();
-      await server.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      await server.remove();
     });
-    return {
-      storage,
-      stop: () => server.stop(),
-      async start() {
-        server = await startEmbeddedS3({ dataDir, port });
-      },
-    };
+    return { storage, stop: () => server.stop(), start: () => server.start() };
   }
 
   /** Real handlers on the test's S3, the configured three attempts, a short backoff. */

@@ -49,3 +49,43 @@ export function embeddedS3Env(s3: EmbeddedS3): Record<string, string> {
     S3_FORCE_PATH_STYLE: 'true', // s3rver has no virtual-host bucket addressing
   };
 }
+
+/** An embedded S3 server that a test can stop and start again, on the same port, objects kept. */
+export interface RestartableS3 {
+  /** Where it listens, with the credentials it accepts: spread into StorageOptions. */
+  options: { endpoint: string; accessKeyId: string; secretAccessKey: string };
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops it for good and removes its data. */
+  remove(): Promise<void>;
+}
+
+/** For outage tests: an S3 of the test's own, never the one other tests share. */
+export async function startRestartableS3(): Promise<RestartableS3> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'shipshape-s3-own-'));
+  let server = await startEmbeddedS3({ dataDir });
+  const port = Number(new URL(server.endpoint).port);
+  let running = true;
+  async function stop() {
+    if (!running) return;
+    running = false;
+    await server.stop();
+  }
+  return {
+    options: {
+      endpoint: server.endpoint,
+      accessKeyId: server.accessKeyId,
+      secretAccessKey: server.secretAccessKey,
+    },
+    stop,
+    async start() {
+      if (running) return;
+      server = await startEmbeddedS3({ dataDir, port });
+      running = true;
+    },
+    async remove() {
+      await stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
