@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import {
   QUEUE_NAME,
   createBullmqQueue,
@@ -33,33 +33,30 @@ describe.skipIf(!redisReachable)('BullMQ queue and worker', () => {
   let prefix: string;
   let redis: Redis;
   let inspector: Queue;
-  // Everything a test opens, closed after it whether it passed or not.
-  let open: (JobQueue | RunningWorker)[];
 
+  // Each test gets a prefix of its own and a queue to look into, released when it finishes.
   beforeEach(() => {
     prefix = uniquePrefix();
     redis = new Redis(redisUrl);
     inspector = new Queue(QUEUE_NAME, { connection: redis, prefix });
-    open = [];
-  });
-
-  afterEach(async () => {
-    await Promise.all(open.map((item) => item.close()));
-    await inspector.close();
-    await redis.quit();
+    const [ownRedis, ownInspector] = [redis, inspector];
+    onTestFinished(async () => {
+      await ownInspector.close();
+      await ownRedis.quit();
+    });
   });
 
   function queue(): JobQueue {
     const created = createBullmqQueue({ connection: redisUrl, prefix, retry });
-    open.push(created);
+    onTestFinished(() => created.close());
     return created;
   }
 
   function worker(
     options: Omit<Parameters<typeof startBullmqWorker>[0], 'connection' | 'prefix' | 'retry'>,
-  ) {
+  ): RunningWorker {
     const started = startBullmqWorker({ connection: redisUrl, prefix, retry, ...options });
-    open.push(started);
+    onTestFinished(() => started.close());
     return started;
   }
 
@@ -161,7 +158,7 @@ describe.skipIf(!redisReachable)('BullMQ queue and worker', () => {
 
   it('fails its readiness check at once when Redis is unreachable', async () => {
     const unreachable = createBullmqQueue({ connection: 'redis://127.0.0.1:1', prefix, retry });
-    open.push(unreachable);
+    onTestFinished(() => unreachable.close());
     await expect(unreachable.check()).rejects.toThrow('Redis is not connected');
   });
 });
