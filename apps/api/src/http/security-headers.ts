@@ -1,9 +1,10 @@
 // helmet's defaults plus a Content-Security-Policy with no 'unsafe-inline' anywhere:
 // the frontend keeps every script and style in files, so injected markup cannot run.
+import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 
-export function securityHeaders({ https }: { https: boolean }) {
-  return helmet({
+export function securityHeaders({ https }: { https: boolean }): RequestHandler[] {
+  const headers = helmet({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -19,6 +20,16 @@ export function securityHeaders({ https }: { https: boolean }) {
         upgradeInsecureRequests: https ? [] : null,
       },
     },
-    strictTransportSecurity: https,
+    // Set below, from the request: a deployment may be reached over plain http (behind Caddy at
+    // http://localhost), where HSTS has no business; see ADR 021.
+    strictTransportSecurity: false,
   });
+  const hsts: RequestHandler = (req, res, next) => {
+    // req.secure follows X-Forwarded-Proto from a trusted proxy (TRUST_PROXY).
+    if (https && req.secure) {
+      res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+    }
+    next();
+  };
+  return [headers, hsts];
 }

@@ -1,0 +1,243 @@
+// The repository's Caddyfile, run by Debian's Caddy 2.6 in front of the built frontend and a real
+// API listening on a port: what a browser gets, and what the API is told, over real sockets.
+import { once } from 'node:events';
+import { readFile, rm } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { gunzipSync, zstdDecompressSync } from 'node:zlib';
+import { useTestDatabase } from '@shipshape/db/testing';
+import { createLogger } from '@shipshape/logger';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { buildTestApp, deployedEnv } from '../../api/test/helpers';
+import { buildWeb } from '../build';
+import { freePort, get, hasCaddy, startCaddy } from './caddy';
+
+if (!hasCaddy) {
+  console.warn('Skipping the Caddy tests: `caddy` is not installed (apt-get install -y caddy).');
+}
+
+useTestDatabase();
+
+const listen = async (server: Server) => {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+};
+
+describe.skipIf(!hasCaddy)('Caddy in front of the frontend and the API', () => {
+  const dist = join(tmpdir(), `shipshape-web-${process.pid}`);
+  // What reached the API: the headers Caddy sent, and the client IP the API logged.
+  const seen: { url?: string; headers: IncomingHttpHeaders }[] = [];
+  const logLines: { url?: string; clientIp?: string }[] = [];
+  const logger = createLogger(
+    { isLocal: false, logLevel: 'info' },
+    'api',
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        const line = JSON.parse(chunk.toString()) as { req?: { url?: string }; clientIp?: string };
+        logLines.push({ url: line.req?.url, clientIp: line.clientIp });
+        done();
+      },
+    }),
+  );
+  // A deployed API (HSTS and secure cookies switched on) that trusts the proxy on loopback.
+  const app = buildTestApp(
+    { APP_ENV: 'staging', ...deployedEnv, TRUST_PROXY: 'loopback' },
+    {
+      logger,
+    },
+  );
+  const api = createServer((req, res) => {
+    // The URL as it arrived: Express rewrites req.url as it routes.
+    seen.push({ url: req.url, headers: req.headers });
+    app(req, res);
+  });
+  let caddy: Awaited<ReturnType<typeof startCaddy>>;
+
+  beforeAll(async () => {
+    await buildWeb(dist);
+    api.listen(0, '127.0.0.1');
+    await once(api, 'listening');
+    const upstream = `127.0.0.1:${(api.address() as AddressInfo).port}`;
+    caddy = await startCaddy({ API_UPSTREAMS: upstream, WEB_ROOT: dist });
+  });
+  afterAll(async () => {
+    await caddy.stop();
+    await new Promise((resolve) => api.close(resolve));
+    await rm(dist, { recursive: true, force: true });
+  });
+
+  it('serves the page with no-cache and the fingerprinted assets as immutable', async () => {
+    const page = await get(`${caddy.base}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers['cache-control']).toBe('no-cache');
+    const assets = assetPaths(page.body.toString());
+    expect(assets).toHaveLength(3);
+    for (const path of assets) {
+      expect(path).toMatch(/^\/assets\/\w+\.\w{8}\.(js|css|svg)$/);
+      const asset = await get(`${caddy.base}${path}`);
+      expect(asset.status).toBe(200);
+      expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    }
+    expect((await get(`${caddy.base}/README.md`)).headers['cache-control']).toBe('no-cache');
+  });
+
+  it('compresses with zstd or gzip, whichever the client takes', async () => {
+    const page = await readFile(join(dist, 'index.html'));
+    const zstd = await get(`${caddy.base}/`, { headers: { 'accept-encoding': 'zstd, gzip' } });
+    expect(zstd.headers['content-encoding']).toBe('zstd');
+    expect(zstdDecompressSync(zstd.body).equals(page)).toBe(true);
+    const gzip = await get(`${caddy.base}/`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(gzip.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gzip.body).equals(page)).toBe(true);
+    expect(gzip.body.length).toBeLessThan(page.length / 2);
+  });
+
+  it('delivers the first page and its first API call in under 50 KB', async () => {
+    const headers = { 'accept-encoding': 'gzip' };
+    const page = await get(`${caddy.base}/`, { headers });
+    const assets = await Promise.all(
+      assetPaths(gunzipSync(page.body).toString()).map((p) =>
+        get(`${caddy.base}${p}`, { headers }),
+      ),
+    );
+    // The page then asks the API who is signed in.
+    const session = await get(`${caddy.base}/api/auth/session`, { headers });
+    const all = [page, ...assets, session];
+    const bytes = all.reduce((sum, res) => sum + res.headerBytes + res.body.length, 0);
+    console.info(`First page through Caddy: ${all.length} requests, ${bytes} bytes`);
+    expect(bytes).toBeLessThan(50_000);
+  });
+
+  it('proxies /api/* with its prefix, and tells the API the address that connected', async () => {
+    const res = await get(`${caddy.base}/api/auth/session`, {
+      headers: { 'x-forwarded-for': '203.0.113.99' },
+    });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body.toString())).toEqual({ user: null });
+    const request = seen.at(-1);
+    expect(request?.url).toBe('/api/auth/session');
+    // A forged X-Forwarded-For is replaced by Caddy, not passed on: the client is 127.0.0.1.
+    expect(request?.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(logLines.filter((l) => l.url === '/api/auth/session').at(-1)?.clientIp).toBe(
+      '127.0.0.1',
+    );
+  });
+
+  it('sends no Server header and no HSTS over plain http, from Caddy or the API', async () => {
+    for (const path of ['/', '/api/auth/session', '/healthz']) {
+      const res = await get(`${caddy.base}${path}`);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.server, path).toBeUndefined();
+      expect(res.headers['strict-transport-security'], path).toBeUndefined();
+    }
+  });
+
+  it('keeps HSTS on API answers that arrived over HTTPS at the proxy', async () => {
+    const direct = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+    const res = await get(`${direct}/healthz`, { headers: { 'x-forwarded-proto': 'https' } });
+    expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+  });
+
+  it("gives the page the same security headers as helmet gives the API's answers", async () => {
+    const page = (await get(`${caddy.base}/`)).headers;
+    const answer = (await get(`${caddy.base}/api/auth/session`)).headers;
+    for (const name of securityHeaderNames) {
+      expect(page[name], name).toBe(answer[name]);
+    }
+    // The API's policy adds upgrade-insecure-requests when deployed; the page loads only its
+    // own relative URLs, so there is nothing for it to upgrade.
+    expect(directives(page['content-security-policy'])).toEqual(
+      directives(answer['content-security-policy']).filter(
+        (d) => d !== 'upgrade-insecure-requests',
+      ),
+    );
+  });
+});
+
+describe.skipIf(!hasCaddy)('Caddy retries', () => {
+  it('never sends a POST again after the upstream it reached died mid-request', async () => {
+    // Two upstreams that read the request and then drop the connection, counting what arrives.
+    const arrived: string[] = [];
+    const dying = () =>
+      createServer((req) => {
+        arrived.push(req.method ?? '');
+        req.socket.destroy();
+      });
+    // Three, because Caddy skips a failed upstream for a while: a retry needs another one.
+    const upstreams = [await listen(dying()), await listen(dying()), await listen(dying())];
+    const caddy = await startCaddy({ API_UPSTREAMS: upstreams.join(' ') });
+    onTestFinished(caddy.stop);
+
+    const post = await get(`${caddy.base}/api/notes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"title":"once"}',
+    });
+    expect(post.status).toBe(502);
+    expect(arrived).toEqual(['POST']);
+
+    // The same failure on a GET, which is safe to repeat, is tried on another upstream.
+    arrived.length = 0;
+    expect((await get(`${caddy.base}/api/notes`)).status).toBe(502);
+    expect(arrived.length).toBeGreaterThan(1);
+    expect(new Set(arrived)).toEqual(new Set(['GET']));
+  });
+
+  it('holds requests while the only upstream is restarting, and delivers each at most once', async () => {
+    const port = await freePort();
+    const caddy = await startCaddy({ API_UPSTREAMS: `127.0.0.1:${port}` });
+    onTestFinished(caddy.stop);
+    const arrived: string[] = [];
+    // Like the API, it acts on a request only once the whole body has arrived.
+    const restarted = createServer((req, res) => {
+      buffer(req).then(
+        (body) => {
+          arrived.push(`${req.method} ${body.toString()}`.trim());
+          res.end('ok');
+        },
+        () => {}, // Caddy gave up on this request midway: nothing arrived.
+      );
+    });
+    onTestFinished(() => new Promise<void>((resolve) => restarted.close(() => resolve())));
+
+    // Nothing listens yet: each connection is refused, and Caddy keeps trying.
+    const read = get(`${caddy.base}/api/notes`);
+    const write = get(`${caddy.base}/api/notes`, { method: 'POST', body: '{"title":"x"}' });
+    setTimeout(() => restarted.listen(port, '127.0.0.1'), 1000);
+    expect((await read).status).toBe(200);
+    // Caddy up to 2.11.1 cannot send a body again after a refused connection (its transport
+    // closes it: caddyserver/caddy#7546), so it answers 502 or 503 there; later versions
+    // deliver it. Either way the POST reaches the API at most once.
+    const { status } = await write;
+    expect([200, 502, 503]).toContain(status);
+    expect(arrived.sort()).toEqual(status === 200 ? ['GET', 'POST {"title":"x"}'] : ['GET']);
+  });
+});
+
+const securityHeaderNames = [
+  'cross-origin-opener-policy',
+  'cross-origin-resource-policy',
+  'origin-agent-cluster',
+  'referrer-policy',
+  'x-content-type-options',
+  'x-dns-prefetch-control',
+  'x-download-options',
+  'x-frame-options',
+  'x-permitted-cross-domain-policies',
+  'x-xss-protection',
+];
+
+/** The script, stylesheet and icon the page names. */
+function assetPaths(html: string): string[] {
+  return [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1] ?? '');
+}
+
+function directives(policy: string | string[] | undefined): string[] {
+  return String(policy).split(';').sort();
+}
