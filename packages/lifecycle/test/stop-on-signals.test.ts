@@ -20,14 +20,21 @@ async function startFixture(closeMs: number | 'fail', timeoutMs = 5_000) {
   const messages: string[] = [];
   const stdout = fixtureProcess.child.stdout;
   if (!stdout) throw new Error('no stdout');
-  createInterface({ input: stdout }).on('line', (line) => {
+  const lines = createInterface({ input: stdout });
+  lines.on('line', (line) => {
     messages.push((JSON.parse(line) as { msg: string }).msg);
   });
+  // A process can be reported exited before its last lines have been read: wait for both.
+  const allRead = new Promise<void>((resolve) => lines.once('close', resolve));
   await vi.waitFor(() => expect(messages).toContain('Running'), { timeout: 15_000 });
   return {
     messages,
     signal: (signal: NodeJS.Signals) => fixtureProcess.child.kill(signal),
-    exited: () => fixtureProcess.exited,
+    async exited() {
+      const code = await fixtureProcess.exited;
+      await allRead;
+      return code;
+    },
   };
 }
 
