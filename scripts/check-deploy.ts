@@ -1,0 +1,148 @@
+// `pnpm check:deploy`: validates the deployment files offline, without a container engine.
+// One line per check; exits 1 if any check failed, after running all of them, so one run
+// shows every problem. The tools are Debian's docker-compose (v1, what the container engine
+// here has), caddy 2.6, shellcheck, and dockerfile-utils from node_modules.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { ConfigError, envVariableNames, loadConfig } from '@shipshape/config';
+
+const root = join(import.meta.dirname, '..');
+const envFiles = ['deploy/env/production.env.example', 'deploy/env/staging.env.example'];
+const scratch = mkdtempSync(join(tmpdir(), 'check-deploy-'));
+let failures = 0;
+
+// The tools see only PATH and HOME: a DOMAIN or IMAGE_TAG exported in the caller's shell would
+// otherwise fill in for one missing from the files under test (compose and Caddy both prefer it).
+const cleanEnv = { PATH: process.env.PATH, HOME: process.env.HOME };
+
+function report(name: string, problems: string[]): void {
+  if (problems.length === 0) {
+    console.log(`ok    ${name}`);
+    return;
+  }
+  failures += 1;
+  console.log(`FAIL  ${name}`);
+  for (const line of problems) console.log(`      ${line}`);
+}
+
+/** Runs a command in the repository; its output becomes the problem list when it fails. */
+function run(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
+  const result = spawnSync(command, args, {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...cleanEnv, ...env },
+  });
+  if (result.error) {
+    report(name, [`${command}: ${result.error.message}`]);
+    return '';
+  }
+  report(name, result.status === 0 ? [] : `${result.stdout}${result.stderr}`.trim().split('\n'));
+  return result.status === 0 ? result.stdout : '';
+}
+
+// 1. Compose files. The prod file requires its variables (${VAR:?}), so it is checked once per
+// environment's example env file.
+run('docker-compose config: docker-compose.yml', 'docker-compose', [
+  '-f',
+  'docker-compose.yml',
+  'config',
+  '-q',
+]);
+const resolved = envFiles.map((envFile) => ({
+  envFile,
+  yaml: run(
+    `docker-compose config: docker-compose.prod.yml --env-file ${envFile}`,
+    'docker-compose',
+    ['-f', 'docker-compose.prod.yml', '--env-file', envFile, 'config'],
+  ),
+}));
+
+// 2. Caddyfile, with the environment the web image gives it (the defaults in the file) and
+// Caddy's storage in a scratch directory instead of the home directory.
+run(
+  'caddy validate: Caddyfile',
+  'caddy',
+  ['validate', '--config', 'Caddyfile', '--adapter', 'caddyfile'],
+  { XDG_DATA_HOME: join(scratch, 'data'), XDG_CONFIG_HOME: join(scratch, 'config') },
+);
+
+// 3. Dockerfile. dockerfile-utils exits 0 when it finds only warnings; any output fails here.
+const lint = spawnSync('pnpm', ['exec', 'dockerfile-utils', 'lint', 'Dockerfile'], {
+  cwd: root,
+  encoding: 'utf8',
+});
+const lintOutput = `${lint.stdout}${lint.stderr}`.trim();
+report(
+  'dockerfile-utils lint: Dockerfile',
+  lint.status === 0 && lintOutput === '' ? [] : lintOutput.split('\n'),
+);
+
+// 4. Shell scripts: CI's entry point and every *.sh outside dependencies.
+const shellScripts = [
+  '.ci/run',
+  ...readdirSync(root, { recursive: true, encoding: 'utf8' }).filter(
+    (path) => path.endsWith('.sh') && !/(^|\/)(node_modules|\.git)\//.test(path),
+  ),
+];
+run(`shellcheck: ${shellScripts.join(' ')}`, 'shellcheck', shellScripts);
+
+// 5. Cross-check. The variables a deployment cannot start without are whatever the config
+// package rejects when APP_ENV=production and nothing else is set; asking it keeps this list
+// from drifting away from the schema.
+const required = requiredOutsideLocal();
+report(
+  `.env.example lists ${required.join(' ')}`,
+  missing(required, parseEnvFile(readFileSync(join(root, '.env.example'), 'utf8'))).map(
+    (name) => `.env.example: ${name} missing`,
+  ),
+);
+for (const { envFile, yaml } of resolved) {
+  if (!yaml) continue; // its config check already failed
+  // `config` merges each service's env_file into its environment.
+  const services = (parse(yaml) as { services: Record<string, { environment?: object }> }).services;
+  const problems = ['api', 'worker', 'migrate'].flatMap((service) =>
+    missing(required, Object.keys(services[service]?.environment ?? {})).map(
+      (name) => `${service}: ${name} missing`,
+    ),
+  );
+  problems.push(
+    ...missing(['DOMAIN', 'API_UPSTREAMS'], Object.keys(services.web?.environment ?? {})).map(
+      (name) => `web: ${name} missing`,
+    ),
+  );
+  report(`compose variables with ${envFile}: api, worker, migrate, web`, problems);
+}
+
+rmSync(scratch, { recursive: true, force: true });
+console.log(failures === 0 ? 'check:deploy: all passed' : `check:deploy: ${failures} failed`);
+process.exitCode = failures === 0 ? 0 : 1;
+
+function requiredOutsideLocal(): string[] {
+  try {
+    loadConfig({ APP_ENV: 'production' });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const names = error.problems.map((problem) => problem.slice(0, problem.indexOf(':')));
+    // A name outside the schema would mean the problem text changed shape: fail loudly.
+    const unknown = names.filter((name) => !envVariableNames.includes(name));
+    if (unknown.length > 0) throw new Error(`not schema variables: ${unknown.join(', ')}`);
+    return names;
+  }
+  throw new Error('loadConfig accepted APP_ENV=production with nothing else set');
+}
+
+// Names set (NAME=) or documented as commented-out examples (# NAME=), as .env.example does
+// for the variables that local development leaves unset.
+function parseEnvFile(text: string): string[] {
+  return text
+    .split('\n')
+    .map((line) => /^\s*#?\s*([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
+    .filter((name): name is string => name !== undefined);
+}
+
+function missing(wanted: string[], present: string[]): string[] {
+  return wanted.filter((name) => !present.includes(name));
+}
