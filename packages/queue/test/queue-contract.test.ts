@@ -164,12 +164,15 @@ for (const implementation of implementations) {
     it('runs a job once when the same jobId is enqueued twice', async () => {
       const seen: string[] = [];
       const later = deferred();
+      // The first job is still running when the second arrives: a finished job may run again.
+      const secondEnqueued = deferred();
       const { logger } = recordingLogger();
       const { queue } = start(
         handlers({
-          'process-file': sync(({ fileId }) => {
+          'process-file': async ({ fileId }) => {
             seen.push(fileId);
-          }),
+            await secondEnqueued.promise;
+          },
           'export-data': sync(() => {
             later.resolve();
           }),
@@ -183,6 +186,7 @@ for (const implementation of implementations) {
       expect(
         await queue.enqueue('process-file', { fileId: randomUUID() }, { jobId: `file-${fileId}` }),
       ).toBe(false);
+      secondEnqueued.resolve();
       // Jobs start in the order they were enqueued, so once this one runs a duplicate would have too.
       await queue.enqueue('export-data', { exportId: randomUUID() });
       await later.promise;
