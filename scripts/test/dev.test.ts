@@ -4,7 +4,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,7 +12,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { loadConfig } from '@shipshape/config';
 import { connectDatabase } from '@shipshape/db';
 import { createTestDatabase } from '@shipshape/db/testing';
-import { waitUntilReady } from '@shipshape/lifecycle';
+import { freePort, waitUntilReady } from '@shipshape/lifecycle';
 import { describe, expect, inject, it, onTestFinished, vi } from 'vitest';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,14 +21,6 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const postgresServer = loadConfig().databaseUrl;
 if (!postgresServer) console.warn('No DATABASE_URL: the Ctrl-C-during-a-job test is skipped.');
 const redisUrl = inject('redisUrl');
-
-async function freePort(): Promise<number> {
-  const probe = net.createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** `pnpm dev` in a process group of its own, as a terminal runs a command, on a free port. */
 async function startDev(settings: Record<string, string>) {

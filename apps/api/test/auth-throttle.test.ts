@@ -14,7 +14,7 @@ import { connectRedisAttemptCounter } from '../src/auth/attempts/redis';
 import { burnVerifyTime, verifyPassword } from '../src/auth/passwords';
 import { SIGN_IN_WINDOW_MS } from '../src/auth/throttle';
 import { buildTestApp, password, uniqueEmail } from './helpers';
-import { startOwnRedis } from './own-redis';
+import { startOwnRedis } from '@shipshape/queue/testing';
 
 useTestDatabase();
 
@@ -293,7 +293,7 @@ for (const store of stores) {
 describe('when Redis fails', () => {
   it('keeps sign-in working and quick while Redis is frozen or down, and warns once', async () => {
     const redis = await startOwnRedis();
-    onTestFinished(() => redis.kill());
+    onTestFinished(() => redis.remove());
     const lines: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
     const attempts = await connectRedisAttemptCounter(redis.url, { windowMs: SIGN_IN_WINDOW_MS });
@@ -311,7 +311,7 @@ describe('when Redis fails', () => {
     expect(await attempt('a wrong guess')).toBe(401);
     redis.thaw();
 
-    await redis.kill();
+    await redis.remove();
     // Past the limit of 2, but nothing counts while Redis is gone: sign-in fails open.
     expect(await attempt('a wrong guess')).toBe(401);
     expect(await attempt('a wrong guess')).toBe(401);
@@ -323,7 +323,7 @@ describe('when Redis fails', () => {
 
   it('starts and signs people in when Redis is down from the start', async () => {
     const redis = await startOwnRedis();
-    await redis.kill();
+    await redis.remove();
     const attempts = await connectRedisAttemptCounter(redis.url, { windowMs: SIGN_IN_WINDOW_MS });
     onTestFinished(() => attempts.close());
     const app = buildTestApp(behindProxy, { attempts });

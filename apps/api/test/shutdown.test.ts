@@ -5,14 +5,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { useTestDatabase } from '@shipshape/db/testing';
 import { eq } from 'drizzle-orm';
 import { connectDatabase, files } from '@shipshape/db';
-import { createStorage, userPrefix } from '@shipshape/storage';
+import { freePort } from '@shipshape/lifecycle';
+import { createStorage, storageEnv, userPrefix } from '@shipshape/storage';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { password, uniqueEmail } from './helpers';
 import { multipart, send } from './fixtures/raw-http';
@@ -37,14 +37,6 @@ afterAll(async () => {
   storage.close();
 });
 
-async function freePort(): Promise<number> {
-  const probe = net.createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 /** Starts the API as a deployment runs it (JSON logs), and waits until it answers. */
 async function startApi(env: Record<string, string> = {}) {
   const s3 = inject('s3');
@@ -60,13 +52,7 @@ async function startApi(env: Record<string, string> = {}) {
       DATABASE_URL: database.url,
       REDIS_URL: redisUrl,
       REDIS_PREFIX: `${inject('redisPrefix')}-api-shutdown`,
-      S3_ENDPOINT: s3.endpoint,
-      S3_REGION: s3.region,
-      S3_BUCKET: s3.bucket,
-      S3_ACCESS_KEY_ID: s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      S3_FORCE_PATH_STYLE: String(s3.forcePathStyle),
-      S3_CHECKSUM: s3.checksumMode,
+      ...storageEnv(s3),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,10 +3,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@shipshape/lifecycle';
 import { vi } from 'vitest';
 
 export const caddyFile = fileURLToPath(new URL('../../../Caddyfile', import.meta.url));
@@ -14,13 +14,7 @@ export const caddyFile = fileURLToPath(new URL('../../../Caddyfile', import.meta
 /** Whether Debian's caddy is installed (.ci/run installs it). */
 export const hasCaddy = spawnSync('caddy', ['version']).status === 0;
 
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort };
 
 /**
  * Caddy on a free port with the repo's Caddyfile, configured only through the environment

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@shipshape/config';
 import { jobWait, useTestDatabase } from '@shipshape/db/testing';
 import { createBullmqQueue, RESUME_WORK_EVERY_MS } from '@shipshape/queue';
+import { storageEnv } from '@shipshape/storage';
 import { beforeAll, describe, expect, inject, it, onTestFinished, vi } from 'vitest';
 import { createJobHandlers } from '@shipshape/jobs';
 import { startWorker, type RunningWorker } from '../src/worker';
@@ -44,13 +45,7 @@ function workerEnv(prefix: string): NodeJS.ProcessEnv {
     DATABASE_URL: database.url,
     REDIS_URL: redisUrl,
     REDIS_PREFIX: prefix,
-    S3_ENDPOINT: s3.endpoint,
-    S3_REGION: s3.region,
-    S3_BUCKET: s3.bucket,
-    S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    S3_FORCE_PATH_STYLE: String(s3.forcePathStyle),
-    S3_CHECKSUM: s3.checksumMode,
+    ...storageEnv(s3),
     ...testEnv,
   };
 }

@@ -4,3 +4,4 @@
 export { stopOnSignals, type LifecycleLogger, type StopOptions } from './stop-on-signals';
 export { waitUntilReady } from './wait-until-ready';
 export { spawnTs, stopAll, type SpawnTsOptions, type TsProcess } from './spawn-ts';
+export { freePort } from './free-port';

@@ -2,10 +2,10 @@
 // freeze: never the shared one that every other test and developer uses.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from '@shipshape/lifecycle';
 
 const run = promisify(execFile);
 
@@ -89,19 +89,4 @@ async function until(condition: () => Promise<boolean>, timeoutMs = 10_000): Pro
     if (Date.now() > deadline) throw new Error('The Redis server did not get there in time');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-/** A port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('No port'));
-      });
-    });
-  });
 }

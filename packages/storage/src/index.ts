@@ -1,5 +1,6 @@
 // The S3 client itself stays inside: the app reaches S3 through Storage alone.
 export type { ChecksumMode, StorageOptions } from './client';
+export * from './env';
 export * from './errors';
 export * from './keys';
 export * from './storage';
