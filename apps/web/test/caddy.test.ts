@@ -10,11 +10,12 @@ import { Writable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { useTestDatabase } from '@shipshape/db/testing';
+import { freePort } from '@shipshape/lifecycle';
 import { createLogger } from '@shipshape/logger';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { buildTestApp, deployedEnv } from '../../api/test/helpers';
 import { buildWeb } from '../build';
-import { freePort, get, hasCaddy, startCaddy } from './caddy';
+import { get, hasCaddy, startCaddy } from '../../../test/topology/caddy';
 
 if (!hasCaddy) {
   console.warn('Skipping the Caddy tests: `caddy` is not installed (apt-get install -y caddy).');
@@ -64,7 +65,7 @@ describe.skipIf(!hasCaddy)('Caddy in front of the frontend and the API', () => {
     api.listen(0, '127.0.0.1');
     await once(api, 'listening');
     const upstream = `127.0.0.1:${(api.address() as AddressInfo).port}`;
-    caddy = await startCaddy({ API_UPSTREAMS: upstream, WEB_ROOT: dist });
+    caddy = await startCaddy({ apiUpstreams: upstream, webRoot: dist });
   });
   afterAll(async () => {
     await caddy.stop();
@@ -73,26 +74,26 @@ describe.skipIf(!hasCaddy)('Caddy in front of the frontend and the API', () => {
   });
 
   it('serves the page with no-cache and the fingerprinted assets as immutable', async () => {
-    const page = await get(`${caddy.base}/`);
+    const page = await get(`${caddy.url}/`);
     expect(page.status).toBe(200);
     expect(page.headers['cache-control']).toBe('no-cache');
     const assets = assetPaths(page.body.toString());
     expect(assets).toHaveLength(3);
     for (const path of assets) {
       expect(path).toMatch(/^\/assets\/\w+\.\w{8}\.(js|css|svg)$/);
-      const asset = await get(`${caddy.base}${path}`);
+      const asset = await get(`${caddy.url}${path}`);
       expect(asset.status).toBe(200);
       expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     }
-    expect((await get(`${caddy.base}/README.md`)).headers['cache-control']).toBe('no-cache');
+    expect((await get(`${caddy.url}/README.md`)).headers['cache-control']).toBe('no-cache');
   });
 
   it('compresses with zstd or gzip, whichever the client takes', async () => {
     const page = await readFile(join(dist, 'index.html'));
-    const zstd = await get(`${caddy.base}/`, { headers: { 'accept-encoding': 'zstd, gzip' } });
+    const zstd = await get(`${caddy.url}/`, { headers: { 'accept-encoding': 'zstd, gzip' } });
     expect(zstd.headers['content-encoding']).toBe('zstd');
     expect(zstdDecompressSync(zstd.body).equals(page)).toBe(true);
-    const gzip = await get(`${caddy.base}/`, { headers: { 'accept-encoding': 'gzip' } });
+    const gzip = await get(`${caddy.url}/`, { headers: { 'accept-encoding': 'gzip' } });
     expect(gzip.headers['content-encoding']).toBe('gzip');
     expect(gunzipSync(gzip.body).equals(page)).toBe(true);
     expect(gzip.body.length).toBeLessThan(page.length / 2);
@@ -100,14 +101,12 @@ describe.skipIf(!hasCaddy)('Caddy in front of the frontend and the API', () => {
 
   it('delivers the first page and its first API call in under 50 KB', async () => {
     const headers = { 'accept-encoding': 'gzip' };
-    const page = await get(`${caddy.base}/`, { headers });
+    const page = await get(`${caddy.url}/`, { headers });
     const assets = await Promise.all(
-      assetPaths(gunzipSync(page.body).toString()).map((p) =>
-        get(`${caddy.base}${p}`, { headers }),
-      ),
+      assetPaths(gunzipSync(page.body).toString()).map((p) => get(`${caddy.url}${p}`, { headers })),
     );
     // The page then asks the API who is signed in.
-    const session = await get(`${caddy.base}/api/auth/session`, { headers });
+    const session = await get(`${caddy.url}/api/auth/session`, { headers });
     const all = [page, ...assets, session];
     const bytes = all.reduce((sum, res) => sum + res.headerBytes + res.body.length, 0);
     console.info(`First page through Caddy: ${all.length} requests, ${bytes} bytes`);
@@ -115,7 +114,7 @@ describe.skipIf(!hasCaddy)('Caddy in front of the frontend and the API', () => {
   });
 
   it('proxies /api/* with its prefix, and tells the API the address that connected', async () => {
-    const res = await get(`${caddy.base}/api/auth/session`, {
+    const res = await get(`${caddy.url}/api/auth/session`, {
       headers: { 'x-forwarded-for': '203.0.113.99' },
     });
     expect(res.status).toBe(200);
@@ -131,7 +130,7 @@ describe.skipIf(!hasCaddy)('Caddy in front of the frontend and the API', () => {
 
   it('sends no Server header and no HSTS over plain http, from Caddy or the API', async () => {
     for (const path of ['/', '/api/auth/session', '/healthz']) {
-      const res = await get(`${caddy.base}${path}`);
+      const res = await get(`${caddy.url}${path}`);
       expect(res.status, path).toBe(200);
       expect(res.headers.server, path).toBeUndefined();
       expect(res.headers['strict-transport-security'], path).toBeUndefined();
@@ -144,9 +143,25 @@ describe.skipIf(!hasCaddy)('Caddy in front of the frontend and the API', () => {
     expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
   });
 
+  it('serves a domain over HTTPS with HSTS on every answer, and redirects plain HTTP to it', async () => {
+    const upstream = `127.0.0.1:${(api.address() as AddressInfo).port}`;
+    const https = await startCaddy({ apiUpstreams: upstream, webRoot: dist, tls: true });
+    onTestFinished(https.stop);
+    for (const path of ['/', '/api/auth/session']) {
+      const res = await get(`${https.url}${path}`, { ca: https.ca });
+      expect(res.status, path).toBe(200);
+      expect(res.headers['strict-transport-security'], path).toBe(
+        'max-age=31536000; includeSubDomains',
+      );
+    }
+    const redirect = await get(`${https.httpUrl}/notes?x=1`);
+    expect(redirect.status).toBe(308);
+    expect(redirect.headers.location).toMatch(/^https:\/\/localhost(:\d+)?\/notes\?x=1$/);
+  });
+
   it("gives the page the same security headers as helmet gives the API's answers", async () => {
-    const page = (await get(`${caddy.base}/`)).headers;
-    const answer = (await get(`${caddy.base}/api/auth/session`)).headers;
+    const page = (await get(`${caddy.url}/`)).headers;
+    const answer = (await get(`${caddy.url}/api/auth/session`)).headers;
     for (const name of securityHeaderNames) {
       expect(page[name], name).toBe(answer[name]);
     }
@@ -171,10 +186,10 @@ describe.skipIf(!hasCaddy)('Caddy retries', () => {
       });
     // Three, because Caddy skips a failed upstream for a while: a retry needs another one.
     const upstreams = [await listen(dying()), await listen(dying()), await listen(dying())];
-    const caddy = await startCaddy({ API_UPSTREAMS: upstreams.join(' ') });
+    const caddy = await startCaddy({ apiUpstreams: upstreams.join(' ') });
     onTestFinished(caddy.stop);
 
-    const post = await get(`${caddy.base}/api/notes`, {
+    const post = await get(`${caddy.url}/api/notes`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{"title":"once"}',
@@ -184,14 +199,14 @@ describe.skipIf(!hasCaddy)('Caddy retries', () => {
 
     // The same failure on a GET, which is safe to repeat, is tried on another upstream.
     arrived.length = 0;
-    expect((await get(`${caddy.base}/api/notes`)).status).toBe(502);
+    expect((await get(`${caddy.url}/api/notes`)).status).toBe(502);
     expect(arrived.length).toBeGreaterThan(1);
     expect(new Set(arrived)).toEqual(new Set(['GET']));
   });
 
   it('holds requests while the only upstream is restarting, and delivers each at most once', async () => {
     const port = await freePort();
-    const caddy = await startCaddy({ API_UPSTREAMS: `127.0.0.1:${port}` });
+    const caddy = await startCaddy({ apiUpstreams: `127.0.0.1:${port}` });
     onTestFinished(caddy.stop);
     const arrived: string[] = [];
     // Like the API, it acts on a request only once the whole body has arrived.
@@ -207,8 +222,8 @@ describe.skipIf(!hasCaddy)('Caddy retries', () => {
     onTestFinished(() => new Promise<void>((resolve) => restarted.close(() => resolve())));
 
     // Nothing listens yet: each connection is refused, and Caddy keeps trying.
-    const read = get(`${caddy.base}/api/notes`);
-    const write = get(`${caddy.base}/api/notes`, { method: 'POST', body: '{"title":"x"}' });
+    const read = get(`${caddy.url}/api/notes`);
+    const write = get(`${caddy.url}/api/notes`, { method: 'POST', body: '{"title":"x"}' });
     setTimeout(() => restarted.listen(port, '127.0.0.1'), 1000);
     expect((await read).status).toBe(200);
     // Caddy up to 2.11.1 cannot send a body again after a refused connection (its transport

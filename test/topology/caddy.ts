@@ -1,0 +1,172 @@
+// Runs Debian's Caddy with the repository's Caddyfile, configured only through the environment
+// variables the Caddyfile documents, and asks it things over real sockets. Used by the Caddy
+// tests, the end-to-end suite's production topology and the deploy doctor's tests.
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '@shipshape/lifecycle';
+
+export const caddyFile = fileURLToPath(new URL('../../Caddyfile', import.meta.url));
+
+/** Whether Debian's caddy is installed (.ci/run installs it). */
+export const hasCaddy = spawnSync('caddy', ['version']).status === 0;
+
+export interface CaddyOptions {
+  /** API_UPSTREAMS: the API replicas, space-separated host:port. */
+  apiUpstreams: string;
+  /** WEB_ROOT: the built frontend. Default: an empty folder. */
+  webRoot?: string;
+  /**
+   * HTTPS as a real domain gets it, with a certificate for `localhost` from Caddy's own local CA
+   * and a redirect from HTTP; otherwise plain HTTP on 127.0.0.1.
+   */
+  tls?: boolean;
+}
+
+export interface RunningCaddy {
+  /** Where the site answers: https://localhost:PORT with `tls`, else http://127.0.0.1:PORT. */
+  url: string;
+  /** With `tls`: the plain HTTP port, which only redirects. */
+  httpUrl?: string;
+  /** With `tls`: the root certificate (PEM) of Caddy's local CA, for clients to trust. */
+  ca?: string;
+  stop: () => Promise<void>;
+  /** Everything Caddy wrote to stderr so far: its own log and the access log. */
+  log: () => string;
+}
+
+export async function startCaddy({
+  apiUpstreams,
+  webRoot,
+  tls = false,
+}: CaddyOptions): Promise<RunningCaddy> {
+  const [port, httpPort] = await Promise.all([freePort(), freePort()]);
+  // Caddy keeps certificates and its autosaved config under XDG folders: a temp one per run.
+  const home = await mkdtemp(join(tmpdir(), 'shipshape-caddy-'));
+  const site = tls
+    ? { DOMAIN: 'localhost', CADDY_HTTPS_PORT: String(port), CADDY_HTTP_PORT: String(httpPort) }
+    : { DOMAIN: `http://127.0.0.1:${port}` };
+  const child = spawn('caddy', ['run', '--config', caddyFile, '--adapter', 'caddyfile'], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: home,
+      XDG_DATA_HOME: join(home, 'data'),
+      XDG_CONFIG_HOME: join(home, 'config'),
+      CADDY_ADMIN: 'off',
+      WEB_ROOT: webRoot ?? home,
+      API_UPSTREAMS: apiUpstreams,
+      ...site,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    await rm(home, { recursive: true, force: true });
+  };
+
+  const url = tls ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
+  try {
+    // Caddy writes its local CA before it serves the certificate signed by it.
+    const ca = tls
+      ? await waitFor(
+          () => readFile(caRoot(home), 'utf8'),
+          () => log,
+        )
+      : undefined;
+    await waitFor(
+      () => get(`${url}/`, { ca }),
+      () => log,
+    );
+    return {
+      url,
+      httpUrl: tls ? `http://localhost:${httpPort}` : undefined,
+      ca,
+      stop,
+      log: () => log,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  async function waitFor<T>(attempt: () => Promise<T>, output: () => string): Promise<T> {
+    const deadline = performance.now() + 15_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`caddy exited:\n${output()}`);
+      try {
+        return await attempt();
+      } catch (error) {
+        if (performance.now() > deadline) {
+          throw new Error(`caddy did not answer within 15 s:\n${output()}`, { cause: error });
+        }
+        await sleep(100);
+      }
+    }
+  }
+}
+
+/** Where Caddy keeps its local CA's root certificate, under XDG_DATA_HOME. */
+const caRoot = (home: string) =>
+  join(home, 'data', 'caddy', 'pki', 'authorities', 'local', 'root.crt');
+
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The bytes as they crossed the wire, still compressed. */
+  body: Buffer;
+  /** Status line and headers as sent, for the page-weight sum. */
+  headerBytes: number;
+}
+
+export interface GetOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** For https: the CA certificate (PEM) to trust, such as Caddy's local one. */
+  ca?: string;
+}
+
+/** One request on a fresh connection, nothing decoded, with a client-side timeout. */
+export function get(url: string, init: GetOptions = {}): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const request = url.startsWith('https:') ? httpsRequest : httpRequest;
+    const req = request(url, {
+      method: init.method ?? 'GET',
+      headers: init.headers,
+      agent: false,
+      timeout: 10_000,
+      ca: init.ca,
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const lines = [`HTTP/1.1 ${res.statusCode} ${res.statusMessage}`];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) {
+          lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
+        }
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks),
+          headerBytes: Buffer.byteLength(`${lines.join('\r\n')}\r\n\r\n`),
+        });
+      });
+    });
+    req.end(init.body);
+  });
+}
