@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError, envVariableNames, loadConfig } from '@shipshape/config';
+import type { CheckResult } from './check-deploy/result';
 
 const root = join(import.meta.dirname, '..');
 const envFiles = ['deploy/env/production.env.example', 'deploy/env/staging.env.example'];
@@ -114,6 +115,12 @@ for (const { envFile, yaml } of resolved) {
     ),
   );
   report(`compose variables with ${envFile}: api, worker, migrate, web`, problems);
+}
+
+// 6. The checks that live in scripts/check-deploy/, one module per kind of file.
+const moduleChecks: (() => Promise<CheckResult[]>)[] = [];
+for (const check of moduleChecks) {
+  for (const { name, problems } of await check()) report(name, problems);
 }
 
 rmSync(scratch, { recursive: true, force: true });
