@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError, envVariableNames, loadConfig } from '@shipshape/config';
+import { checkComposeSchema } from './check-deploy/compose-schema';
 import type { CheckResult } from './check-deploy/result';
 
 const root = join(import.meta.dirname, '..');
@@ -118,7 +119,7 @@ for (const { envFile, yaml } of resolved) {
 }
 
 // 6. The checks that live in scripts/check-deploy/, one module per kind of file.
-const moduleChecks: (() => Promise<CheckResult[]>)[] = [];
+const moduleChecks: (() => Promise<CheckResult[]>)[] = [checkComposeSchema];
 for (const check of moduleChecks) {
   for (const { name, problems } of await check()) report(name, problems);
 }
