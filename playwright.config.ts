@@ -1,27 +1,70 @@
-// End-to-end tests: Chromium clicks through the real UI, served with the real API by
-// e2e/server.ts against a throwaway database. Run with `pnpm test:e2e`.
-import { defineConfig } from '@playwright/test';
+// End-to-end tests: Chromium clicks through the real UI. Run with `pnpm test:e2e`.
+// Two projects run the same specs against two shapes of the app:
+// - local: the API serving the frontend from source (e2e/server.ts), as `pnpm dev` runs it;
+// - production: the built bundles with APP_ENV=production, two API replicas and a worker behind
+//   Caddy with the repository's Caddyfile, over HTTPS (e2e/production-server.ts). It needs a
+//   Postgres server and Redis (DATABASE_URL and REDIS_URL), as a deployment does.
+import { defineConfig, type PlaywrightTestConfig } from '@playwright/test';
+import { local, production } from './e2e/topology';
 
-const port = 3100;
-const baseURL = `http://127.0.0.1:${port}`;
+const hasServices = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
+if (!hasServices) {
+  console.warn(
+    'Skipping the production project: it needs DATABASE_URL and REDIS_URL (a Postgres server and Redis).',
+  );
+}
+
+const shared = {
+  // SIGTERM, not the default SIGKILL: both servers stop what they started, then remove their
+  // databases, buckets and Redis keys.
+  gracefulShutdown: { signal: 'SIGTERM', timeout: 20_000 },
+  // Locally, a server you already started is reused; CI always starts a fresh one.
+  reuseExistingServer: !process.env.CI,
+} as const;
+
+const webServers: NonNullable<PlaywrightTestConfig['webServer']> = [
+  {
+    ...shared,
+    // `exec`: no shell waits in between, so Playwright waits for the server's own clean stop
+    // (dash, Debian's sh, dies of SIGTERM at once and would leave it running unobserved).
+    command: 'exec node --import tsx e2e/server.ts',
+    url: `${local.url}/healthz`,
+    env: { PORT: String(local.port) },
+    timeout: 120_000,
+  },
+];
+if (hasServices) {
+  webServers.push({
+    ...shared,
+    command: 'exec node --import tsx e2e/production-server.ts',
+    url: `${production.url}/readyz`,
+    // Caddy's local CA signs the certificate; Chromium is told to accept it below.
+    ignoreHTTPSErrors: true,
+    env: { PORT: String(production.port), REPLICA_PORTS: production.replicaPorts.join(',') },
+    // It builds the bundles first.
+    timeout: 240_000,
+  });
+}
+
+// Debian's Chromium, installed by apt: never `playwright install` here (it downloads browsers).
+// Where Playwright's own Chromium is installed instead (GitHub's runners), set CHROMIUM_PATH=''.
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export default defineConfig({
   testDir: 'e2e',
   testMatch: '*.spec.ts',
   outputDir: 'test-results',
-  // The tests share one API process and database; one worker keeps runs predictable.
+  // The tests of a project share one app and database; one worker keeps runs predictable.
   workers: 1,
   retries: 0,
   // A stray `test.only` must not quietly skip the rest of the suite in CI.
   forbidOnly: Boolean(process.env.CI),
   reporter: 'list',
   use: {
-    baseURL,
     browserName: 'chromium',
     screenshot: 'only-on-failure',
     launchOptions: {
-      // Debian's Chromium, installed by apt: never `playwright install` (it downloads browsers).
-      executablePath: '/usr/bin/chromium',
+      executablePath: chromium || undefined,
       args: [
         '--no-sandbox', // tests run as root in containers, where the sandbox cannot start
         '--disable-gpu',
@@ -34,17 +77,12 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    // `exec`: no shell waits in between, so Playwright waits for the server's own clean stop
-    // (dash, Debian's sh, dies of SIGTERM at once and would leave it running unobserved).
-    command: 'exec node --import tsx e2e/server.ts',
-    url: `${baseURL}/healthz`,
-    env: { PORT: String(port) },
-    // Locally, a server you already started is reused; CI always starts a fresh one.
-    reuseExistingServer: !process.env.CI,
-    timeout: 120_000,
-    // SIGTERM, not the default SIGKILL: e2e/server.ts stops the API and worker, then drops its
-    // database and Redis keys.
-    gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
-  },
+  projects: [
+    // One API process: nothing to compare between replicas.
+    { name: 'local', use: { baseURL: local.url }, testIgnore: 'replicas.spec.ts' },
+    ...(hasServices
+      ? [{ name: 'production', use: { baseURL: production.url, ignoreHTTPSErrors: true } }]
+      : []),
+  ],
+  webServer: webServers,
 });

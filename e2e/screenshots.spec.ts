@@ -1,5 +1,5 @@
 // Full-page screenshots of the main views at desktop and phone widths, for a person to look at
-// (test-results/screenshots/). Nothing is compared: layout review stays a human job here.
+// (test-results/screenshots/<project>/). Nothing is compared: layout review stays a human job here.
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 
@@ -15,7 +15,12 @@ for (const { name, width, height } of widths) {
     test('screenshots the signed-out and signed-in views', async ({ page }, testInfo) => {
       // project.outputDir is the config's outputDir (test-results/), resolved to a full path.
       const shot = (view: string) => ({
-        path: join(testInfo.project.outputDir, 'screenshots', `${view}-${width}.png`),
+        path: join(
+          testInfo.project.outputDir,
+          'screenshots',
+          testInfo.project.name,
+          `${view}-${width}.png`,
+        ),
         fullPage: true,
       });
 
@@ -44,7 +49,12 @@ for (const { name, width, height } of widths) {
 
     test('screenshots the files section and a finished export', async ({ page }, testInfo) => {
       const shot = (view: string) => ({
-        path: join(testInfo.project.outputDir, 'screenshots', `${view}-${width}.png`),
+        path: join(
+          testInfo.project.outputDir,
+          'screenshots',
+          testInfo.project.name,
+          `${view}-${width}.png`,
+        ),
         fullPage: true,
       });
 

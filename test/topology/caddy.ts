@@ -27,6 +27,8 @@ export interface CaddyOptions {
    * and a redirect from HTTP; otherwise plain HTTP on 127.0.0.1.
    */
   tls?: boolean;
+  /** The site's port (HTTPS with `tls`); default: a free one. */
+  port?: number;
 }
 
 export interface RunningCaddy {
@@ -45,8 +47,9 @@ export async function startCaddy({
   apiUpstreams,
   webRoot,
   tls = false,
+  port: fixedPort,
 }: CaddyOptions): Promise<RunningCaddy> {
-  const [port, httpPort] = await Promise.all([freePort(), freePort()]);
+  const [port, httpPort] = await Promise.all([fixedPort ?? freePort(), freePort()]);
   // Caddy keeps certificates and its autosaved config under XDG folders: a temp one per run.
   const home = await mkdtemp(join(tmpdir(), 'shipshape-caddy-'));
   const site = tls

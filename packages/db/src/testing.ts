@@ -102,6 +102,23 @@ export async function createTestDatabase(serverUrl: string | undefined): Promise
   };
 }
 
+/**
+ * A new database with no tables on a Postgres server, for a process that must migrate it
+ * itself the way a deployment does (the production topology runs the API bundle's migrate).
+ */
+export async function createEmptyDatabase(serverUrl: string): Promise<TestDatabase> {
+  const name = `shipshape_empty_${randomBytes(4).toString('hex')}`;
+  await onServer(serverUrl, (admin) => admin.query(`CREATE DATABASE ${name}`));
+  return {
+    url: databaseUrlOn(serverUrl, name),
+    async drop() {
+      await onServer(serverUrl, (admin) =>
+        admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+      );
+    },
+  };
+}
+
 interface FileDatabase extends TestDatabase {
   /** `url` is known at once, so that pools can be made at module level; it answers after this. */
   create(): Promise<void>;

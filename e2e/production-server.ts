@@ -1,0 +1,33 @@
+// The app as a deployment runs it, for the end-to-end suite's `production` project: the built
+// bundles with APP_ENV=production, two API replicas and a worker behind Caddy with the
+// repository's Caddyfile, over HTTPS (test/topology/production.ts). Needs a Postgres server
+// (DATABASE_URL) and Redis (REDIS_URL), as a deployment does. Stopped by Playwright's SIGTERM,
+// it stops everything and removes the database, the bucket and the Redis keys it made.
+import { loadConfigOrExit } from '@shipshape/config';
+import { stopOnSignals } from '@shipshape/lifecycle';
+import { createLogger } from '@shipshape/logger';
+import { buildBundles, startProductionTopology } from '../test/topology/production';
+
+const config = loadConfigOrExit();
+const logger = createLogger(config, 'e2e-production');
+if (!config.databaseUrl || !config.redis.url) {
+  throw new Error('the production topology needs DATABASE_URL and REDIS_URL');
+}
+
+buildBundles();
+const topology = await startProductionTopology({
+  databaseServerUrl: config.databaseUrl,
+  redisUrl: config.redis.url,
+  port: Number(process.env.PORT),
+  replicaPorts: process.env.REPLICA_PORTS?.split(',').map(Number),
+  // The tests sign in and out many times from one address; the per-account limit stays at its
+  // default, and replicas.spec.ts checks that it holds across both replicas.
+  env: { AUTH_RATE_LIMIT: '1000' },
+});
+
+stopOnSignals({
+  name: 'The production topology',
+  logger,
+  timeoutMs: config.shutdownGraceMs + 10_000,
+  close: topology.stop,
+});
