@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError, envVariableNames, loadConfig } from '@shipshape/config';
 import { checkComposeSchema } from './check-deploy/compose-schema';
+import { checkRailway } from './check-deploy/railway';
+import { checkRender } from './check-deploy/render';
 import type { CheckResult } from './check-deploy/result';
+import { checkWorkflows } from './check-deploy/workflows';
 
 const root = join(import.meta.dirname, '..');
 const envFiles = ['deploy/env/production.env.example', 'deploy/env/staging.env.example'];
@@ -119,7 +122,12 @@ for (const { envFile, yaml } of resolved) {
 }
 
 // 6. The checks that live in scripts/check-deploy/, one module per kind of file.
-const moduleChecks: (() => Promise<CheckResult[]>)[] = [checkComposeSchema];
+const moduleChecks: (() => Promise<CheckResult[]>)[] = [
+  checkComposeSchema,
+  checkRender,
+  checkRailway,
+  checkWorkflows,
+];
 for (const check of moduleChecks) {
   for (const { name, problems } of await check()) report(name, problems);
 }
