@@ -1,0 +1,109 @@
+// One GET with a deadline, as a browser's first visit would make it: a fresh connection, no
+// redirect followed, nothing cached. Also turns a failed connection into words and a fix.
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { fail, type CheckResult } from './result';
+
+/** The deployment under examination, and how to reach it. */
+export interface Target {
+  /** The site's origin, https://host[:port]. */
+  url: URL;
+  /** Root certificates to trust: Node's own list plus any given with --ca. */
+  ca: string[];
+  /** Where plain HTTP is expected to answer with the redirect. */
+  httpPort: number;
+  /** The deadline for each request, connection included. */
+  timeoutMs: number;
+  /**
+   * Whether HTTPS requests insist on a valid certificate. Turned off once the TLS check has
+   * failed, so the checks after it still say whether everything behind the certificate works.
+   */
+  verifyTls: boolean;
+}
+
+export interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** Bodies worth reading here are small JSON answers and a page; the rest is not read. */
+const MAX_BODY_BYTES = 1_000_000;
+
+export function fetchAnswer(target: Target, url: URL): Promise<Answer> {
+  const signal = AbortSignal.timeout(target.timeoutMs);
+  const https = url.protocol === 'https:';
+  return new Promise((resolve, reject) => {
+    const req = (https ? httpsRequest : httpRequest)(url, {
+      agent: false,
+      signal,
+      headers: { 'user-agent': 'shipshape-doctor', accept: '*/*' },
+      ...(https && {
+        ca: target.ca,
+        rejectUnauthorized: target.verifyTls,
+      }),
+    });
+    req.on('error', (error) => {
+      reject(signal.aborted ? new TimeoutError(target.timeoutMs) : error);
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      });
+      res.on('error', reject);
+      res.on('end', () => {
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
+      });
+    });
+    req.end();
+  });
+}
+
+export class TimeoutError extends Error {
+  readonly code = 'TIMEOUT';
+  constructor(ms: number) {
+    super(`no answer within ${ms / 1000} s`);
+  }
+}
+
+/** Errors from OpenSSL's certificate checks, which the TLS check explains in full. */
+const certificateCodes = /^(CERT_|DEPTH_ZERO_|SELF_SIGNED_|UNABLE_TO_|ERR_TLS_CERT_)/;
+
+/** The ✗ line for a check whose request never got an answer. */
+export function unreachable(name: string, url: URL, error: unknown): CheckResult {
+  const code = (error as { code?: unknown }).code;
+  const where = `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return fail(name, `${url.hostname} does not resolve`, 'fix the DNS check first');
+  }
+  if (code === 'ECONNREFUSED') {
+    return fail(
+      name,
+      `connection to ${where} refused`,
+      'start the web container, which runs Caddy (docker compose ps web), and check that it publishes that port',
+    );
+  }
+  if (code === 'TIMEOUT' || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH') {
+    return fail(
+      name,
+      `no answer from ${where} (${error instanceof Error ? error.message : code})`,
+      "open the port in the server's firewall and the hosting provider's, and check the server is up",
+    );
+  }
+  if (typeof code === 'string' && certificateCodes.test(code)) {
+    return fail(name, `the certificate was refused (${code})`, 'fix the TLS check first');
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return fail(
+    name,
+    `the request to ${where} failed: ${message}`,
+    "read Caddy's log (docker compose logs web)",
+  );
+}
