@@ -39,6 +39,9 @@ done
 [ -n "$VPS_KNOWN_HOSTS" ] || fail "VPS_KNOWN_HOSTS is empty (the output of ssh-keyscan, checked by hand)"
 git cat-file -e "$GIT_COMMIT^{commit}" 2>/dev/null ||
   fail "commit $GIT_COMMIT is not in this clone (check out with full history)"
+for path in docker-compose.prod.yml deploy/vps/deploy.sh; do
+  git cat-file -e "$GIT_COMMIT:$path" 2>/dev/null || fail "commit ${GIT_COMMIT:0:12} has no $path"
+done
 
 # The key and the host key live in a private folder that is removed however the script ends.
 secrets_dir="$(mktemp -d)"
