@@ -135,7 +135,7 @@ export interface RawResponse {
 export interface GetOptions {
   method?: string;
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | Buffer;
   /** For https: the CA certificate (PEM) to trust, such as Caddy's local one. */
   ca?: string;
 }
