@@ -29,6 +29,8 @@ export interface CaddyOptions {
   tls?: boolean;
   /** The site's port (HTTPS with `tls`); default: a free one. */
   port?: number;
+  /** CADDY_TRUSTED_PROXIES: a proxy in front of Caddy, as on Render and Railway. */
+  trustedProxies?: string;
 }
 
 export interface RunningCaddy {
@@ -48,6 +50,7 @@ export async function startCaddy({
   webRoot,
   tls = false,
   port: fixedPort,
+  trustedProxies,
 }: CaddyOptions): Promise<RunningCaddy> {
   const [port, httpPort] = await Promise.all([fixedPort ?? freePort(), freePort()]);
   // Caddy keeps certificates and its autosaved config under XDG folders: a temp one per run.
@@ -64,6 +67,7 @@ export async function startCaddy({
       CADDY_ADMIN: 'off',
       WEB_ROOT: webRoot ?? home,
       API_UPSTREAMS: apiUpstreams,
+      ...(trustedProxies && { CADDY_TRUSTED_PROXIES: trustedProxies }),
       ...site,
     },
     stdio: ['ignore', 'ignore', 'pipe'],

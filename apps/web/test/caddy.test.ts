@@ -115,7 +115,7 @@ describe.skipIf(!hasCaddy)('Caddy in front of the frontend and the API', () => {
 
   it('proxies /api/* with its prefix, and tells the API the address that connected', async () => {
     const res = await get(`${caddy.url}/api/auth/session`, {
-      headers: { 'x-forwarded-for': '203.0.113.99' },
+      headers: { 'x-forwarded-for': '203.0.113.99', 'x-request-id': 'chosen-by-the-client' },
     });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body.toString())).toEqual({ user: null });
@@ -123,9 +123,24 @@ describe.skipIf(!hasCaddy)('Caddy in front of the frontend and the API', () => {
     expect(request?.url).toBe('/api/auth/session');
     // A forged X-Forwarded-For is replaced by Caddy, not passed on: the client is 127.0.0.1.
     expect(request?.headers['x-forwarded-for']).toBe('127.0.0.1');
+    // The request id is Caddy's, and comes back to the client for its bug report.
+    expect(request?.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers['x-request-id']).toBe(request?.headers['x-request-id']);
     expect(logLines.filter((l) => l.url === '/api/auth/session').at(-1)?.clientIp).toBe(
       '127.0.0.1',
     );
+  });
+
+  it('passes on the client address from a proxy in front of it, when told to trust that proxy', async () => {
+    // As on Render and Railway, where the platform's proxy connects to Caddy (here: loopback).
+    const upstream = `127.0.0.1:${(api.address() as AddressInfo).port}`;
+    const behind = await startCaddy({ apiUpstreams: upstream, trustedProxies: '127.0.0.1/32' });
+    onTestFinished(behind.stop);
+    await get(`${behind.url}/api/auth/session`, {
+      headers: { 'x-forwarded-for': '203.0.113.99', 'x-forwarded-proto': 'https' },
+    });
+    expect(seen.at(-1)?.headers['x-forwarded-for']).toBe('203.0.113.99, 127.0.0.1');
+    expect(seen.at(-1)?.headers['x-forwarded-proto']).toBe('https');
   });
 
   it('sends no Server header and no HSTS over plain http, from Caddy or the API', async () => {
