@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError, envVariableNames, loadConfig } from '@shipshape/config';
 import { checkComposeSchema } from './check-deploy/compose-schema';
+import { checkHetzner } from './check-deploy/hetzner';
 import { checkRailway } from './check-deploy/railway';
 import { checkRender } from './check-deploy/render';
 import type { CheckResult } from './check-deploy/result';
@@ -127,6 +128,7 @@ const moduleChecks: (() => Promise<CheckResult[]>)[] = [
   checkRender,
   checkRailway,
   checkWorkflows,
+  checkHetzner,
 ];
 for (const check of moduleChecks) {
   for (const { name, problems } of await check()) report(name, problems);

@@ -1,0 +1,109 @@
+# shellcheck shell=bash
+# What deploy.sh, rollback.sh and compose.sh share: where an environment's files are, the
+# compose command, and the state that records which images run. Sourced, never run.
+#
+# An environment (staging or production) is a compose project on this host:
+#   project   shipshape-<env>                      (SHIPSHAPE_PROJECT overrides it)
+#   env file  <checkout>/deploy/env/<env>.env      (SHIPSHAPE_ENV_FILE)
+#   state     /var/lib/shipshape/<env>/            (SHIPSHAPE_STATE_DIR)
+#               current, previous   the three image references, one KEY=ref line each
+#               images.yml          a compose override that pins those images
+#               deploys.log         one line per deploy or rollback
+# The overrides exist so that a test can run a throwaway environment beside real ones, and
+# SHIPSHAPE_COMPOSE_FILES (colon-separated) adds compose files after docker-compose.prod.yml,
+# for an engine that needs one (scripts/test-vps-deploy.ts on podman).
+
+set -euo pipefail
+
+VPS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=${SHIPSHAPE_ROOT:-$(cd "$VPS_DIR/../.." && pwd)}
+
+step() { printf '==> %s\n' "$*"; }
+note() { printf '    %s\n' "$*"; }
+die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+
+# Sets ENV_NAME, PROJECT, ENV_FILE, STATE_DIR and COMPOSE (an array: the command and the
+# options every call needs) for the environment named in $1.
+load_environment() {
+  ENV_NAME=${1:-}
+  case "$ENV_NAME" in
+    staging | production) ;;
+    *) die "environment must be staging or production, got '${ENV_NAME}'" ;;
+  esac
+  PROJECT=${SHIPSHAPE_PROJECT:-shipshape-$ENV_NAME}
+  ENV_FILE=${SHIPSHAPE_ENV_FILE:-$ROOT/deploy/env/$ENV_NAME.env}
+  STATE_DIR=${SHIPSHAPE_STATE_DIR:-/var/lib/shipshape/$ENV_NAME}
+  [ -f "$ENV_FILE" ] || die "no env file at $ENV_FILE (copy deploy/env/$ENV_NAME.env.example and fill it in)"
+  [ -f "$ROOT/docker-compose.prod.yml" ] || die "no docker-compose.prod.yml in $ROOT"
+  mkdir -p "$STATE_DIR"
+
+  # Compose v2 is a docker plugin (`docker compose`); hosts that still have only the Python
+  # docker-compose 1.29 get that. Both take the same options used here.
+  if docker compose version >/dev/null 2>&1; then
+    COMPOSE=(docker compose)
+  elif command -v docker-compose >/dev/null 2>&1; then
+    COMPOSE=(docker-compose)
+  else
+    die 'neither the compose plugin (docker compose) nor docker-compose is installed'
+  fi
+  COMPOSE+=(--project-name "$PROJECT" --env-file "$ENV_FILE" -f "$ROOT/docker-compose.prod.yml")
+  local extra file
+  IFS=: read -ra extra <<<"${SHIPSHAPE_COMPOSE_FILES:-}"
+  for file in "${extra[@]}"; do
+    COMPOSE+=(-f "$file")
+  done
+
+  # Profiles come from the env file (COMPOSE_PROFILES=s3 runs RustFS on this host), passed as
+  # --profile flags because docker-compose 1.29 does not read that variable from an env file.
+  local profiles
+  profiles=$(sed -n 's/^COMPOSE_PROFILES=//p' "$ENV_FILE" | tail -n 1 | tr -d "\"'")
+  PROFILES=()
+  local profile
+  for profile in ${profiles//,/ }; do
+    COMPOSE+=(--profile "$profile")
+    PROFILES+=("$profile")
+  done
+}
+
+has_profile() {
+  local profile
+  for profile in "${PROFILES[@]}"; do
+    [ "$profile" = "$1" ] && return 0
+  done
+  return 1
+}
+
+# Reads API=, WORKER= and WEB= from a state file into API_IMAGE, WORKER_IMAGE and WEB_IMAGE.
+read_images() {
+  API_IMAGE=$(sed -n 's/^API=//p' "$1")
+  WORKER_IMAGE=$(sed -n 's/^WORKER=//p' "$1")
+  WEB_IMAGE=$(sed -n 's/^WEB=//p' "$1")
+  if [ -z "$API_IMAGE" ] || [ -z "$WORKER_IMAGE" ] || [ -z "$WEB_IMAGE" ]; then
+    die "$1 is incomplete"
+  fi
+}
+
+write_images() {
+  printf 'API=%s\nWORKER=%s\nWEB=%s\n' "$2" "$3" "$4" >"$1.tmp"
+  mv "$1.tmp" "$1"
+}
+
+# The compose override that pins the three images. migrate runs from the api image.
+write_override() {
+  cat >"$1.tmp" <<YAML
+# Written by deploy/vps/deploy.sh: the images this environment runs. Do not edit; deploy instead.
+services:
+  migrate:
+    image: '$2'
+  api:
+    image: '$2'
+  worker:
+    image: '$3'
+  web:
+    image: '$4'
+YAML
+  mv "$1.tmp" "$1"
+}
