@@ -10,6 +10,9 @@
 # Debian slim, not Alpine: sharp and argon2 ship glibc binaries, and the same base serves all three.
 ARG NODE_IMAGE=node:24-bookworm-slim
 ARG CADDY_IMAGE=caddy:2
+# Where the worker's pg_dump and pg_restore come from: the major must be the server's or newer
+# (pg_dump refuses an older client), so keep it at the compose files' postgres:17 or above.
+ARG POSTGRES_IMAGE=postgres:17-bookworm
 
 FROM ${NODE_IMAGE} AS pnpm
 # pnpm from npm, pinned to package.json's packageManager: corepack would need registry signatures.
@@ -72,10 +75,35 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
 # Exec form: node is PID 1 and gets SIGTERM itself, and drains (ADR 014). No shell in between.
 CMD ["node", "dist/server.js"]
 
+# The backups' client tools, taken from the official Postgres image: Debian bookworm's own
+# postgresql-client is 15, too old for a 17 server, and both images are bookworm, so the binaries
+# run as they are. The newest major's bin/ is found by glob rather than named, and the libraries
+# they load come along (libpq and what it needs, not glibc, which the node image has already).
+FROM ${POSTGRES_IMAGE} AS postgres-client
+RUN set -eu; \
+    bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"; \
+    mkdir -p /out/bin /out/lib; \
+    cp "$bin/pg_dump" "$bin/pg_restore" /out/bin/; \
+    ldd /out/bin/pg_dump /out/bin/pg_restore | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u \
+      | grep -vE '/(libc|libm|libdl|libpthread|librt|libresolv|ld-linux[^/]*)\.so' \
+      | xargs -r cp -L -t /out/lib/; \
+    /out/bin/pg_dump --version
+
 FROM runtime AS worker
 LABEL org.opencontainers.image.title="shipshape-worker" \
-      org.opencontainers.image.description="Shipshape's job worker: thumbnails, exports, cleanup"
+      org.opencontainers.image.description="Shipshape's job worker: thumbnails, exports, cleanup, database backups"
+COPY --from=postgres-client /out/bin/ /usr/local/bin/
+COPY --from=postgres-client /out/lib/ /usr/local/lib/postgresql-client/
+# The copied libraries are found after the system's own (the file sorts after Debian's
+# x86_64-linux-gnu.conf): where both images hold a library, the node image's stays in use.
+USER root
+RUN echo /usr/local/lib/postgresql-client > /etc/ld.so.conf.d/zz-postgresql-client.conf \
+ && ldconfig \
+ && pg_dump --version && pg_restore --version
+USER node
 COPY --from=build /out/worker /app
+# One-off commands in this image: `node dist/backup.js` and `node dist/restore.js <key>`
+# (docs/deploy/backups.md).
 # The worker serves no HTTP, so there is nothing to ask: the container lives as long as the process.
 CMD ["node", "dist/main.js"]
 

@@ -49,6 +49,7 @@ describe('data export', () => {
         'process-file': async () => {},
         cleanup: async () => {},
         'resume-work': async () => {},
+        backup: async () => {},
       },
       retry: { attempts: 1, backoffMs: 0 },
     });

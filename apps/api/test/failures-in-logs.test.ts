@@ -58,6 +58,7 @@ const noJobs = {
   'export-data': async () => {},
   cleanup: async () => {},
   'resume-work': async () => {},
+  backup: async () => {},
 };
 
 // What must never appear in a log line, whatever failed.

@@ -1,9 +1,10 @@
-// The worker on Redis: registers the recurring jobs, then runs jobs as they arrive.
+// The worker on Redis: registers the recurring jobs and the backup, then runs jobs as they arrive.
 import type { Config } from '@shipshape/config';
 import type { Database } from '@shipshape/db';
 import type { Logger } from '@shipshape/logger';
 import {
   createBullmqQueue,
+  scheduleBackups,
   scheduleRecurringJobs,
   startBullmqWorker,
   type JobHandlers,
@@ -13,7 +14,7 @@ import type { Storage } from '@shipshape/storage';
 import { createJobHandlers } from '@shipshape/jobs';
 
 export interface WorkerOptions {
-  config: Pick<Config, 'redis' | 'jobs'>;
+  config: Pick<Config, 'redis' | 'jobs'> & Partial<Pick<Config, 'databaseUrl'>>;
   db: Database;
   storage: Storage;
   logger: Logger;
@@ -42,10 +43,15 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     cleanupEveryMs: jobs.cleanupEveryMs,
     resumeWorkEveryMs: options.resumeWorkEveryMs,
   });
+  // Daily by default. Its cron times are the job ids BullMQ gives each run, so however many
+  // workers register it, each time runs once; BACKUP_SCHEDULE=off removes it.
+  await scheduleBackups(queue, jobs.backup.schedule);
   const worker = startBullmqWorker({
     connection: url,
     prefix,
-    handlers: options.handlers ?? createJobHandlers({ db, storage, logger, jobs }),
+    handlers:
+      options.handlers ??
+      createJobHandlers({ db, storage, logger, jobs, databaseUrl: config.databaseUrl }),
     queue,
     concurrency: jobs.concurrency,
     logger,

@@ -44,15 +44,18 @@ describe('when Redis restarts without its data', () => {
     onTestFinished(() => inspector.close());
     const schedules = async () =>
       (await inspector.queue.getJobSchedulers()).map((scheduler) => scheduler.name).sort();
-    expect(await schedules()).toEqual(['cleanup', 'resume-work']);
+    expect(await schedules()).toEqual(['backup', 'cleanup', 'resume-work']);
 
     await redis.stop();
     await redis.start();
 
-    await vi.waitFor(async () => expect(await schedules()).toEqual(['cleanup', 'resume-work']), {
-      timeout: 15_000,
-      interval: 200,
-    });
+    await vi.waitFor(
+      async () => expect(await schedules()).toEqual(['backup', 'cleanup', 'resume-work']),
+      {
+        timeout: 15_000,
+        interval: 200,
+      },
+    );
   });
 });
 

@@ -121,13 +121,14 @@ describe.skipIf(!redisUrl)('the worker process', () => {
     const inspector = inspectQueue(redisUrl, prefix);
     try {
       const schedulers = await inspector.queue.getJobSchedulers();
-      expect(schedulers.map(({ name, every }) => ({ name, every }))).toEqual(
+      expect(schedulers.map(({ name, every, pattern }) => ({ name, every, pattern }))).toEqual(
         expect.arrayContaining([
           { name: 'cleanup', every: config.jobs.cleanupEveryMs },
           { name: 'resume-work', every: RESUME_WORK_EVERY_MS },
+          { name: 'backup', pattern: config.jobs.backup.schedule },
         ]),
       );
-      expect(schedulers).toHaveLength(2);
+      expect(schedulers).toHaveLength(3);
     } finally {
       await Promise.all(workers.map((worker) => worker.close()));
       await inspector.close();

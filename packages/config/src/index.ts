@@ -19,6 +19,9 @@ const LOCAL_SESSION_SECRET = 'local-development-secret-not-for-production';
 
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+// Five fields (minute to weekday) or six (seconds first), as BullMQ's cron parser reads them.
+// The parser checks the values themselves when the worker registers the schedule.
+const cronFields = /^(\S+\s+){4,5}\S+$/;
 const booleanString = z
   .enum(['true', 'false', '1', '0'])
   .transform((value) => value === 'true' || value === '1');
@@ -64,6 +67,15 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(2),
   CLEANUP_EVERY_MINUTES: z.coerce.number().int().min(1).default(60),
   EXPORT_TTL_HOURS: z.coerce.number().int().min(1).default(24),
+  BACKUP_SCHEDULE: z
+    .string()
+    .trim()
+    .default('0 3 * * *')
+    .refine((value) => value === 'off' || cronFields.test(value), {
+      message:
+        'a cron expression of 5 fields (minute hour day month weekday, e.g. "0 3 * * *") or 6 (seconds first), or off',
+    }),
+  BACKUP_KEEP: z.coerce.number().int().min(1).default(14),
   GIT_COMMIT: z.string().default('unknown'),
   BUILD_TIME: z.string().default('unknown'),
 });
@@ -149,6 +161,12 @@ function toConfig(e: z.output<typeof envSchema>) {
       concurrency: e.WORKER_CONCURRENCY,
       cleanupEveryMs: e.CLEANUP_EVERY_MINUTES * 60_000,
       exportTtlMs: e.EXPORT_TTL_HOURS * 3_600_000,
+      backup: {
+        /** A cron pattern in the worker's time zone (UTC in the images); undefined when off. */
+        schedule: e.BACKUP_SCHEDULE === 'off' ? undefined : e.BACKUP_SCHEDULE,
+        /** How many of the newest backups stay in the bucket; older ones are deleted. */
+        keep: e.BACKUP_KEEP,
+      },
     },
     /** Stamped into the image at build time (Dockerfile build args); `unknown` when run from source. */
     build: { gitCommit: e.GIT_COMMIT, buildTime: e.BUILD_TIME },

@@ -9,4 +9,6 @@ export interface JobDeps {
   storage: Storage;
   logger: Logger;
   jobs: Config['jobs'];
+  /** For pg_dump, which connects itself: set by the worker, which runs backups. */
+  databaseUrl?: string;
 }

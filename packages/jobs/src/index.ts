@@ -3,3 +3,14 @@
 export { ORPHAN_SAFETY_MARGIN_MS, runCleanup, type CleanupCounts } from './cleanup';
 export type { JobDeps } from './deps';
 export { createJobHandlers } from './handlers';
+export {
+  BACKUP_PREFIX,
+  backupAndPrune,
+  backupDatabase,
+  backupKey,
+  listBackups,
+  pruneBackups,
+  type BackupResult,
+} from './backup';
+export { backupCommand, restoreCommand } from './backup-cli';
+export { BackupNotFoundError, restoreDatabase, type RestoreResult } from './backup-restore';

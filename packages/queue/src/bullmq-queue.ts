@@ -104,20 +104,26 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
       return true;
     },
 
-    async schedule(name, payload, { every }) {
+    async schedule(name, payload, schedule) {
       const data = parsePayload(name, payload);
-      // The scheduler id is the job name: however many processes call this, one schedule exists.
+      // The scheduler id is the job name: however many processes call this, one schedule exists,
+      // and each of its times becomes one job (BullMQ derives the job's id from the time).
       // A scheduled run that succeeds leaves no record: one runs every few seconds, and would
       // push every other finished job out of those kept for inspection.
       const register = async () => {
-        await queue.upsertJobScheduler(
+        await queue.upsertJobScheduler(name, schedule, {
           name,
-          { every },
-          { name, data, opts: { removeOnComplete: true } },
-        );
+          data,
+          opts: { removeOnComplete: true },
+        });
       };
       schedules.set(name, register);
       await register();
+    },
+
+    async unschedule(name) {
+      schedules.delete(name);
+      await queue.removeJobScheduler(name);
     },
 
     async check() {

@@ -81,8 +81,11 @@ export function createInProcessQueue(options: InProcessQueueOptions): JobQueue {
     },
 
     // eslint-disable-next-line @typescript-eslint/require-await
-    async schedule(name, payload, { every }) {
+    async schedule(name, payload, schedule) {
       const parsed = parsePayload(name, payload);
+      // Only the worker schedules by the clock (backups), and a worker always has Redis.
+      if (!('every' in schedule)) throw new Error('Cron schedules need Redis (BullMQ)');
+      const { every } = schedule;
       clearInterval(schedules.get(name));
       // A fixed jobId: a run that is still going when the next is due is not doubled.
       const timer = setInterval(() => {
@@ -91,6 +94,12 @@ export function createInProcessQueue(options: InProcessQueueOptions): JobQueue {
       // A schedule alone must not keep the process alive.
       timer.unref();
       schedules.set(name, timer);
+    },
+
+    // eslint-disable-next-line @typescript-eslint/require-await
+    async unschedule(name) {
+      clearInterval(schedules.get(name));
+      schedules.delete(name);
     },
 
     async check() {

@@ -8,6 +8,7 @@ export const jobSchemas = {
   'export-data': z.object({ exportId: z.uuid() }),
   cleanup: z.object({}),
   'resume-work': z.object({}),
+  backup: z.object({}),
 };
 
 export type JobName = keyof typeof jobSchemas;

@@ -11,6 +11,12 @@ export interface EnqueueOptions {
   jobId?: string;
 }
 
+/**
+ * When a scheduled job runs: every `every` ms, or at the times a cron `pattern` names
+ * (e.g. '0 3 * * *', daily at 03:00 in the process's time zone; Redis only).
+ */
+export type Schedule = { every: number } | { pattern: string };
+
 export interface JobQueue {
   /**
    * Validates the payload (throws a ZodError when it is wrong) and adds the job. Resolves to
@@ -22,15 +28,13 @@ export interface JobQueue {
     options?: EnqueueOptions,
   ): Promise<boolean>;
   /**
-   * Runs the job every `every` ms. Calling it again, from any process, replaces the schedule.
+   * Runs the job on `schedule`. Calling it again, from any process, replaces the schedule.
    * The queue registers it again each time its connection comes back: a Redis restarted
    * without persistence has forgotten it.
    */
-  schedule<N extends JobName>(
-    name: N,
-    payload: JobPayload<N>,
-    options: { every: number },
-  ): Promise<void>;
+  schedule<N extends JobName>(name: N, payload: JobPayload<N>, schedule: Schedule): Promise<void>;
+  /** Removes the job's schedule, if there is one, for every process. */
+  unschedule(name: JobName): Promise<void>;
   /** For readiness probes: throws when jobs cannot be enqueued. */
   check(): Promise<void>;
   close(): Promise<void>;

@@ -22,3 +22,12 @@ export interface RecurringJobsOptions {
   /** Tests shorten it. */
   resumeWorkEveryMs?: number;
 }
+
+/**
+ * The database backup, for the worker alone: it runs pg_dump, which the API's image lacks.
+ * `pattern` undefined (BACKUP_SCHEDULE=off) removes a schedule registered before.
+ */
+export async function scheduleBackups(queue: JobQueue, pattern: string | undefined): Promise<void> {
+  if (pattern === undefined) await queue.unschedule('backup');
+  else await queue.schedule('backup', {}, { pattern });
+}

@@ -39,6 +39,7 @@ export function handlers(overrides: Partial<JobHandlers> = {}): JobHandlers {
     'export-data': nothing,
     cleanup: nothing,
     'resume-work': nothing,
+    backup: nothing,
     ...overrides,
   };
 }
