@@ -3,18 +3,21 @@
 // command, two API replicas and a worker, and Caddy with the repository's Caddyfile in front,
 // serving HTTPS from its local CA. Postgres and Redis are the servers given (a database and a
 // key prefix of its own on each); S3 is an embedded server with a bucket made here, as the
-// compose files' one-shot service makes it. Used by the end-to-end suite's production project.
+// compose files' one-shot service makes it. Used by the end-to-end suite's production project,
+// and by the fault suite (test/faults), which gives its own S3, runs more workers and kills,
+// freezes and restarts single processes through `processes`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@shipshape/config';
 import { createEmptyDatabase } from '@shipshape/db/testing';
 import { freePort, waitUntilReady } from '@shipshape/lifecycle';
 import { deleteKeysWithPrefix } from '@shipshape/queue';
 import { createStorage } from '@shipshape/storage';
-import { embeddedS3Env, startEmbeddedS3 } from '@shipshape/storage/embedded';
+import { embeddedS3Env, startEmbeddedS3, type EmbeddedS3 } from '@shipshape/storage/embedded';
 import { startCaddy } from './caddy';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -47,6 +50,32 @@ export interface TopologyOptions {
   env?: Record<string, string>;
   /** Where progress lines go. */
   progress?: (line: string) => void;
+  /** How many worker processes run. Default 1. */
+  workers?: number;
+  /**
+   * An S3 server to use instead of an embedded one started here (a test's own, which it stops
+   * and starts): the topology makes its bucket on it but never stops it.
+   */
+  s3?: { endpoint: string; accessKeyId: string; secretAccessKey: string };
+  /**
+   * Receives every line the API replicas and workers write, with the process's name ('api-1',
+   * 'worker-2'). Default: their output goes to this process's stdout and stderr.
+   */
+  output?: (process: string, line: string) => void;
+}
+
+/** One API replica or worker, which a test may signal, stop and start again. */
+export interface TopologyProcess {
+  /** 'api-1', 'api-2', 'worker-1'… */
+  name: string;
+  /** The running process's id; undefined while stopped. */
+  readonly pid: number | undefined;
+  /** Sends a signal and returns: SIGKILL, SIGSTOP, SIGCONT. */
+  signal(signal: NodeJS.Signals): void;
+  /** Sends `signal` (default SIGTERM) and resolves once the process has exited. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Starts it again with the same environment and port; an API replica is awaited on /readyz. */
+  start(): Promise<void>;
 }
 
 export interface ProductionTopology {
@@ -58,6 +87,10 @@ export interface ProductionTopology {
   replicaUrls: string[];
   /** The environment the API and worker run with (secrets included). */
   env: Record<string, string>;
+  /** The API replicas (in the order of `replicaUrls`) and the workers. */
+  processes: { api: TopologyProcess[]; workers: TopologyProcess[] };
+  /** Everything Caddy wrote so far: its own log and the access log. */
+  caddyLog: () => string;
   stop: () => Promise<void>;
 }
 
@@ -69,15 +102,18 @@ export async function startProductionTopology({
   replicaPorts,
   env: extraEnv = {},
   progress = (line) => console.log(`topology: ${line}`),
+  workers = 1,
+  s3: givenS3,
+  output,
 }: TopologyOptions): Promise<ProductionTopology> {
   const missing = Object.values(bundles).filter((file) => !existsSync(`${root}/${file}`));
   if (missing.length > 0) throw new Error(`not built (run pnpm build): ${missing.join(', ')}`);
 
   const runId = randomBytes(4).toString('hex');
   const cleanups: (() => Promise<unknown>)[] = [];
-  const children: ChildProcess[] = [];
+  const children: ManagedProcess[] = [];
   const stop = async () => {
-    await Promise.allSettled(children.map(stopChild));
+    await Promise.allSettled(children.map((child) => child.stop()));
     // Last in, first out: Caddy before the API, the API before its database.
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
@@ -85,7 +121,10 @@ export async function startProductionTopology({
   try {
     const database = await createEmptyDatabase(databaseServerUrl);
     cleanups.push(() => database.drop());
-    const s3 = await startEmbeddedS3();
+    // A given server is the caller's to stop.
+    const s3: EmbeddedS3 = givenS3
+      ? { ...givenS3, stop: () => Promise.resolve() }
+      : await startEmbeddedS3();
     cleanups.push(() => s3.stop());
     const redisPrefix = `shipshape-topology-${runId}`;
     cleanups.push(() => deleteKeysWithPrefix(redisUrl, redisPrefix));
@@ -114,11 +153,16 @@ export async function startProductionTopology({
 
     const ports = replicaPorts ?? (await Promise.all(Array.from({ length: replicas }, freePort)));
     const replicaUrls = ports.map((p) => `http://127.0.0.1:${p}`);
-    progress(`starting ${ports.length} API replicas (${ports.join(', ')}) and a worker`);
-    for (const p of ports) {
-      children.push(start(bundles.api, { ...appEnv, PORT: String(p) }));
-    }
-    children.push(start(bundles.worker, appEnv));
+    const workerCount = workers === 1 ? 'a worker' : `${workers} workers`;
+    progress(`starting ${ports.length} API replicas (${ports.join(', ')}) and ${workerCount}`);
+    const api = ports.map((p, i) =>
+      manage(`api-${i + 1}`, bundles.api, { ...appEnv, PORT: String(p) }, output, replicaUrls[i]),
+    );
+    const workerProcesses = Array.from({ length: workers }, (_, i) =>
+      manage(`worker-${i + 1}`, bundles.worker, appEnv, output),
+    );
+    children.push(...api, ...workerProcesses);
+    children.forEach((child) => child.spawn());
     await Promise.all(replicaUrls.map((url) => waitUntilReady(`${url}/readyz`, 30_000)));
 
     progress('starting Caddy with the repository Caddyfile');
@@ -130,25 +174,79 @@ export async function startProductionTopology({
     });
     cleanups.push(caddy.stop);
     progress(`ready at ${caddy.url}`);
-    return { url: caddy.url, ca: caddy.ca ?? '', replicaUrls, env, stop };
+    return {
+      url: caddy.url,
+      ca: caddy.ca ?? '',
+      replicaUrls,
+      env,
+      processes: { api, workers: workerProcesses },
+      caddyLog: caddy.log,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
-function start(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [entry], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+interface ManagedProcess extends TopologyProcess {
+  spawn(): void;
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  await once(child, 'exit');
+/** A bundle run as a process that can be stopped and started again, as a supervisor would. */
+function manage(
+  name: string,
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  output: TopologyOptions['output'],
+  readyUrl?: string,
+): ManagedProcess {
+  let child: ChildProcess | undefined;
+  let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+  const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
+
+  function spawnChild() {
+    child = spawn(process.execPath, [entry], {
+      cwd: root,
+      env,
+      stdio: ['ignore', output ? 'pipe' : 'inherit', output ? 'pipe' : 'inherit'],
+    });
+    if (output) {
+      for (const stream of [child.stdout, child.stderr]) {
+        if (stream) createInterface({ input: stream }).on('line', (line) => output(name, line));
+      }
+    }
+    const current = child;
+    exited = once(current, 'exit').then(([code, signal]) => ({
+      code: code as number | null,
+      signal: signal as NodeJS.Signals | null,
+    }));
+  }
+
+  return {
+    name,
+    get pid() {
+      return running() ? child?.pid : undefined;
+    },
+    spawn: spawnChild,
+    signal(signal) {
+      if (running()) child?.kill(signal);
+    },
+    async stop(signal = 'SIGTERM') {
+      if (!child || !exited) return { code: null, signal: null };
+      if (running()) {
+        // A frozen process (SIGSTOP) would keep any other signal pending until it runs again.
+        if (signal !== 'SIGKILL') child.kill('SIGCONT');
+        child.kill(signal);
+      }
+      return exited;
+    },
+    async start() {
+      if (running()) return;
+      spawnChild();
+      if (readyUrl) await waitUntilReady(`${readyUrl}/readyz`, 30_000);
+    },
+  };
 }
 
 async function runToEnd(child: ChildProcess): Promise<void> {

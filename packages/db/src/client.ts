@@ -30,5 +30,11 @@ export function connectDatabase(
   { max = 10 }: { max?: number } = {},
 ): DatabaseConnection {
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
+  // A connection that breaks while idle in the pool (Postgres restarted or failed over, a cut
+  // network) is reported as an 'error' event on the pool, and with no listener Node ends the
+  // process: every API replica and worker would die with a Postgres restart. The pool has
+  // already dropped that connection and opens a new one for the next query; a lasting outage
+  // shows there, as failed queries (503) and in /readyz, where it is logged.
+  pool.on('error', () => undefined);
   return { pool, db: drizzle(pool, { schema }) };
 }
