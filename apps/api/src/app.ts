@@ -55,6 +55,9 @@ export function createApp(deps: AppDeps) {
   // X-Forwarded-* headers; trust them only from the proxies configured here.
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  // Express hashes every JSON answer for an ETag; the API's answers are never stored (no-store),
+  // so no browser ever sends it back, and the hash was pure cost (ADR 026).
+  app.set('etag', false);
   // A refusal sent before the body is read closes the connection instead of reading the rest.
   app.use(closeIfBodyUnread);
 

@@ -1,5 +1,5 @@
 // A passport instance of our own (not the module-level default), so each app built by
-// createApp has its own strategies. The session stores only the user id.
+// createApp has its own strategies. The session stores who signed in: { id, email }.
 import { Passport } from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import { credentials } from './schema';
@@ -27,10 +27,20 @@ export function createPassport(users: UsersService) {
     }),
   );
 
-  passport.serializeUser<string>((user, done) => done(null, user.id));
-  passport.deserializeUser<string>((id, done) => {
+  // What a request needs of its user travels in the session, so no request loads the user
+  // again. The session store finds a session only while its user exists (session.ts), so a
+  // deleted user's session ends all the same. (ADR 026: this was one query per request.)
+  passport.serializeUser<SessionUser>((user, done) =>
+    done(null, { id: user.id, email: user.email }),
+  );
+  passport.deserializeUser<SessionUser | string>((stored, done) => {
+    if (typeof stored === 'object') {
+      done(null, { id: stored.id, email: stored.email });
+      return;
+    }
+    // A session written before sessions held the email holds the id alone: load the user.
     // A deleted user's old session simply becomes signed out.
-    users.findById(id).then((user) => done(null, user ?? false), done);
+    users.findById(stored).then((user) => done(null, user ?? false), done);
   });
 
   return passport;
