@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { ConfigError, envVariableNames, loadConfig } from '@shipshape/config';
 import { checkComposeSchema } from './check-deploy/compose-schema';
 import { checkHetzner } from './check-deploy/hetzner';
+import { checkKubernetes } from './check-deploy/k8s';
 import { checkRailway } from './check-deploy/railway';
 import { checkRender } from './check-deploy/render';
 import type { CheckResult } from './check-deploy/result';
@@ -129,6 +130,7 @@ const moduleChecks: (() => Promise<CheckResult[]>)[] = [
   checkRailway,
   checkWorkflows,
   checkHetzner,
+  checkKubernetes,
 ];
 for (const check of moduleChecks) {
   for (const { name, problems } of await check()) report(name, problems);

@@ -25,6 +25,7 @@ import { noStore } from './http/no-store';
 import { requireSameOrigin } from './http/same-origin';
 import { securityHeaders } from './http/security-headers';
 import { closeIfBodyUnread } from './http/unread-body';
+import type { Metrics } from './metrics';
 import { notesRouter } from './notes/routes';
 import { createNotesService } from './notes/service';
 import { sessionMiddleware } from './session';
@@ -43,6 +44,8 @@ export interface AppDeps {
   webRoot?: string | undefined;
   /** Set by the entry file: readiness fails while draining, uploads give up at the deadline. */
   shutdown?: ShutdownState | undefined;
+  /** Prometheus metrics (request latency, queue): GET /metrics. The entry file builds them. */
+  metrics?: Metrics | undefined;
 }
 
 export function createApp(deps: AppDeps) {
@@ -58,6 +61,7 @@ export function createApp(deps: AppDeps) {
   // Express hashes every JSON answer for an ETag; the API's answers are never stored (no-store),
   // so no browser ever sends it back, and the hash was pure cost (ADR 026).
   app.set('etag', false);
+  deps.metrics?.instrument(app);
   // A refusal sent before the body is read closes the connection instead of reading the rest.
   app.use(closeIfBodyUnread);
 

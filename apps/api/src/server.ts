@@ -12,6 +12,7 @@ import { connectRedisAttemptCounter } from './auth/attempts/redis';
 import { SIGN_IN_WINDOW_MS } from './auth/throttle';
 import { ABORT_WINDOW_MS, createGracefulShutdown } from './http/graceful-shutdown';
 import { createJobQueue } from './jobs';
+import { createMetrics } from './metrics';
 import { createSessionStore } from './session';
 
 const config = loadConfigOrExit();
@@ -42,6 +43,12 @@ const attempts = config.redis.url
 const bundledWebRoot = fileURLToPath(new URL('../../web/public', import.meta.url));
 const webRoot = config.webRoot ?? (config.isLocal ? bundledWebRoot : undefined);
 
+// Prometheus scrapes each process on the private network; Caddy keeps /metrics from the public.
+const metrics = createMetrics({
+  redis: config.redis.url ? { url: config.redis.url, prefix: config.redis.prefix } : undefined,
+  processMetrics: true,
+});
+
 const shutdown = createGracefulShutdown({ graceMs: config.shutdownGraceMs, logger });
 
 const app = createApp({
@@ -54,6 +61,7 @@ const app = createApp({
   attempts,
   webRoot,
   shutdown: shutdown.state,
+  metrics,
   readinessChecks: {
     database: () => pool.query('select 1'),
     storage: () => storage.check(),
@@ -76,7 +84,7 @@ stopOnSignals({
   async close() {
     await shutdown.drain(server);
     sessionStore.close();
-    await Promise.all([queue.close(), pool.end(), attempts.close()]);
+    await Promise.all([queue.close(), pool.end(), attempts.close(), metrics.close()]);
     storage.close();
   },
 });

@@ -1,0 +1,68 @@
+// The API's /metrics is for Prometheus on the private network: the repository's Caddyfile,
+// run by Debian's Caddy, answers it with 404 from outside, while the API behind it answers
+// everything else. The stand-in API here answers every path, so a 404 can only be Caddy's.
+import { once } from 'node:events';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { get, hasCaddy, startCaddy, type RunningCaddy } from '../../../test/topology/caddy';
+
+const API_BODY = 'from the api';
+
+/** One request with its path sent as written: a URL object would resolve the dot segments first. */
+function rawGet(origin: string, path: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, path, agent: false, timeout: 10_000 });
+    req.on('timeout', () => req.destroy(new Error(`no answer for ${path} within 10 s`)));
+    req.on('error', reject);
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.end();
+  });
+}
+
+describe.skipIf(!hasCaddy)('Caddy and /metrics', () => {
+  const seen: string[] = [];
+  const api = createServer((req, res) => {
+    seen.push(req.url ?? '');
+    res.end(API_BODY);
+  });
+  let caddy: RunningCaddy | undefined;
+
+  beforeAll(async () => {
+    api.listen(0, '127.0.0.1');
+    await once(api, 'listening');
+    caddy = await startCaddy({
+      apiUpstreams: `127.0.0.1:${(api.address() as AddressInfo).port}`,
+    });
+  });
+  const origin = () => {
+    if (!caddy) throw new Error('Caddy did not start');
+    return caddy.url;
+  };
+  afterAll(async () => {
+    await caddy?.stop();
+    await new Promise((resolve) => api.close(resolve));
+  });
+
+  it('passes the API its own paths (the stand-in answers)', async () => {
+    const response = await get(`${origin()}/healthz`);
+    expect(response.status).toBe(200);
+    expect(response.body.toString()).toBe(API_BODY);
+  });
+
+  it.each(['/metrics', '/metrics/', '/metrics?format=text', '/METRICS', '/api/../metrics'])(
+    'answers %s with 404 and never asks the API',
+    async (path) => {
+      const before = seen.length;
+      const response = await rawGet(origin(), path);
+      expect(response.status).toBe(404);
+      expect(response.body).not.toContain(API_BODY);
+      expect(seen.slice(before)).toEqual([]);
+    },
+  );
+});
