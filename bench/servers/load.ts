@@ -1,0 +1,13 @@
+// autocannon in a process of its own, as wrk would be: the load it makes does not share an event
+// loop with the bench, which reads Caddy's log and samples memory meanwhile. Takes its settings
+// as one JSON argument and prints autocannon's result as one JSON line.
+import autocannon from 'autocannon';
+
+const { url, connections, seconds, headers } = JSON.parse(process.argv[2] ?? '{}') as {
+  url: string;
+  connections: number;
+  seconds: number;
+  headers: Record<string, string>;
+};
+const result = await autocannon({ url, connections, duration: seconds, headers });
+console.log(JSON.stringify(result));
