@@ -30,21 +30,25 @@ export function createExportsService({
   return {
     /** Starts an export, or hands back the one already under way: one export at a time. */
     async request(userId: string): Promise<ExportRow> {
-      let row: ExportRow;
-      try {
-        row = singleRow(
-          await db
-            .insert(dataExports)
-            // By the database's clock, like every time stored (see the schema).
-            .values({ userId, expiresAt: sql`now() + make_interval(secs => ${ttlMs / 1000})` })
-            .returning(),
-        );
-      } catch (error) {
-        // A unique index allows one pending or running export per user, even under races.
-        if (!isUniqueViolation(error)) throw error;
-        const [underWay] = await db.select().from(dataExports).where(underWayFor(userId));
-        if (underWay) return underWay;
-        throw error;
+      let row: ExportRow | undefined;
+      // The export in the way may finish between the refused insert and the look-up that
+      // would return it; then nothing is in the way any more, and inserting again succeeds.
+      for (let attempt = 1; !row; attempt++) {
+        try {
+          row = singleRow(
+            await db
+              .insert(dataExports)
+              // By the database's clock, like every time stored (see the schema).
+              .values({ userId, expiresAt: sql`now() + make_interval(secs => ${ttlMs / 1000})` })
+              .returning(),
+          );
+        } catch (error) {
+          // A unique index allows one pending or running export per user, even under races.
+          if (!isUniqueViolation(error)) throw error;
+          const [underWay] = await db.select().from(dataExports).where(underWayFor(userId));
+          if (underWay) return underWay;
+          if (attempt === 3) throw error;
+        }
       }
       // Recorded: the export is under way, whatever happens next. 'pending' is the outbox.
       await enqueueOrDefer(queue, logger, {

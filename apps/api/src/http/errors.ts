@@ -60,11 +60,29 @@ const unavailable = () =>
 const invalidValue = () =>
   new HttpError(400, 'invalid_value', 'A value in this request is out of range or malformed.');
 
+// Express's own layers mark what the client got wrong with a 4xx `status`: body-parser (with
+// http-errors' `expose: true`) for a charset or Content-Encoding it cannot decode and for a body
+// that does not inflate; the router (on a URIError) for a path whose percent-encoding is broken,
+// such as /api/notes/%E0%A4. Each is the client's mistake, not a 500.
+function fromHttpErrors(error: object): HttpError | undefined {
+  const { status, expose } = error as { status?: unknown; expose?: unknown };
+  const fromClient = expose === true || error instanceof URIError;
+  if (!fromClient || typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  if (status === 415) {
+    return new HttpError(
+      415,
+      'unsupported_encoding',
+      'The request body is in an encoding this API cannot read: send UTF-8 JSON, uncompressed or gzip.',
+    );
+  }
+  return new HttpError(status, 'bad_request', 'The request could not be read.');
+}
+
 /** The client's own mistakes: ours to explain, with nothing worth logging beyond the code. */
 function toHttpError(error: unknown): HttpError | undefined {
   if (error instanceof HttpError) return error;
   if (error instanceof ZodError) return fromZod(error);
-  if (error && typeof error === 'object') return fromBodyParser(error);
+  if (error && typeof error === 'object') return fromBodyParser(error) ?? fromHttpErrors(error);
   return undefined;
 }
 

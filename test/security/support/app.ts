@@ -1,0 +1,190 @@
+// The app under test, as each security test file builds it: the real app of apps/api/test/helpers
+// (its own database, the run's S3 bucket, real job handlers), on a real socket, logging at the
+// most talkative level into lines the tests read back and scan for what must never be logged.
+import { Writable } from 'node:stream';
+import { deflateSync, crc32 } from 'node:zlib';
+import { connectDatabase } from '@shipshape/db';
+import { releaseWhenDone, testDatabaseUrl } from '@shipshape/db/testing';
+import { createLogger } from '@shipshape/logger';
+import { expect } from 'vitest';
+import { buildTestApp, deployedEnv, password, uniqueEmail } from '../../../apps/api/test/helpers';
+import { Client, listen, type TestApp } from './http';
+
+export { deployedEnv, password, uniqueEmail };
+
+/** What Caddy adds to every request it passes on in a deployment (X-Forwarded-Proto: https). */
+export const behindCaddy = { 'X-Forwarded-Proto': 'https', 'X-Forwarded-For': '198.51.100.20' };
+
+/** An environment as staging or production runs it, behind Caddy on the same host. */
+export const deployed = (appEnv: 'staging' | 'production') => ({
+  APP_ENV: appEnv,
+  ...deployedEnv,
+  TRUST_PROXY: 'loopback',
+});
+
+export interface CapturedLog {
+  lines: string[];
+  text(): string;
+}
+
+export interface SecurityApp {
+  app: TestApp;
+  base: string;
+  log: CapturedLog;
+  /** A new browser against this app, sending `headers` on every request. */
+  client(headers?: Record<string, string>): Client;
+}
+
+/** A JSON logger at trace level whose lines the test keeps. */
+export function capturedLogger() {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = createLogger({ isLocal: false, logLevel: 'trace' }, 'api', destination);
+  return { logger, log: { lines, text: () => lines.join('\n') } satisfies CapturedLog };
+}
+
+/** The app on a real port; call while a file or describe is collected, or inside a test. */
+export async function startApp(
+  env: Record<string, string> = {},
+  overrides: Parameters<typeof buildTestApp>[1] = {},
+): Promise<SecurityApp> {
+  const { logger, log } = capturedLogger();
+  const app = buildTestApp(env, { logger, ...overrides });
+  // drizzle keeps the pool it was given as $client; the Database type leaves it out.
+  tolerateTeardown(
+    (app.deps.db as unknown as { $client: Parameters<typeof tolerateTeardown>[0] }).$client,
+  );
+  const base = await listen(app);
+  return { app, base, log, client: (headers) => new Client(base, headers) };
+}
+
+/**
+ * pg-pool's end() resolves once it has asked its connections to close, not once they have; the
+ * file's database is then dropped WITH (FORCE), and a connection still closing receives
+ * "terminating connection" (57P01). With no listener the pool rethrows it as an uncaught error.
+ */
+export function tolerateTeardown(pool: { on(event: 'error', listener: () => void): unknown }) {
+  pool.on('error', () => {});
+}
+
+/** A pool on the file's database, for checking what the app stored; ended with the file. */
+export function databasePool() {
+  const { pool } = connectDatabase(testDatabaseUrl(), { max: 1 });
+  tolerateTeardown(pool);
+  releaseWhenDone(() => pool.end());
+  return pool;
+}
+
+/** Signs a new account up on `client` (which then holds its session); its email and id. */
+export async function signUp(client: Client, email = uniqueEmail()) {
+  const res = await client.post('/api/auth/register', { json: { email, password } });
+  expect(res.status, res.text).toBe(201);
+  return { email, userId: res.json.user.id as string };
+}
+
+/** A signed-in browser of a new account. */
+export async function signedIn(target: SecurityApp, headers?: Record<string, string>) {
+  const client = target.client(headers);
+  return { client, ...(await signUp(client)) };
+}
+
+export const sessionCookieName = 'shipshape.sid';
+
+/** The Set-Cookie line of the session cookie, whatever prefix the deployment gives its name. */
+export function sessionSetCookie(setCookies: string[]): string | undefined {
+  return setCookies.find((line) => /^(__Host-|__Secure-)?shipshape\.sid=/.test(line));
+}
+
+/** A real PNG of `width` × `height` pixels, written by hand (no image library at the root). */
+export function png(width = 64, height = 48): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, no interlace
+  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(width * 3, 0x42)]);
+  const pixels = Buffer.concat(Array.from({ length: height }, () => row));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(pixels)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** A multipart/form-data body with fields, then one file part whose header is written raw. */
+export function multipartBody(
+  fields: Record<string, string>,
+  file: { filename: string; bytes: Buffer; contentType?: string; encoded?: boolean },
+) {
+  // `encoded`: the name as RFC 5987 `filename*` (percent-encoded UTF-8), which can carry any
+  // character, NUL and line breaks included; otherwise raw UTF-8 as browsers send it.
+  const name = file.encoded
+    ? `filename*=UTF-8''${encodeURIComponent(file.filename)}`
+    : `filename="${file.filename}"`;
+  const boundary = `----security${Math.random().toString(16).slice(2)}`;
+  const parts = Object.entries(fields).map(
+    ([name, value]) =>
+      `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+  );
+  const head =
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; ${name}\r\n` +
+    `Content-Type: ${file.contentType ?? 'application/octet-stream'}\r\n\r\n`;
+  return {
+    body: Buffer.concat([
+      Buffer.from(parts.join('') + head, 'utf8'),
+      file.bytes,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]),
+    headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+  };
+}
+
+/** Uploads one file as a browser's form would; the reply. */
+export function upload(
+  client: Client,
+  file: Parameters<typeof multipartBody>[1],
+  fields: Record<string, string> = {},
+) {
+  return client.post('/api/files', multipartBody(fields, file));
+}
+
+/** Polls until `check` passes, for work done by a background job. */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() - started > timeoutMs) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+// A V8 stack frame ("    at fn (/path/file.ts:12:3)") or a source path of this machine.
+const stackFrame = /\n\s+at .+[(/\\]|node_modules|\/src\/[\w/-]+\.ts/;
+
+/** An answer carries no stack trace, no source path and none of `secrets` (V7.4.1, V14.3.2). */
+export function expectNoLeak(text: string, secrets: string[] = []) {
+  expect(text).not.toMatch(stackFrame);
+  expect(text).not.toMatch(/\$argon2/);
+  for (const secret of secrets) if (secret) expect(text).not.toContain(secret);
+}
+
+/** Log lines at error level or above: each one an unhandled failure of ours. */
+export function errorLines(log: CapturedLog): string[] {
+  return log.lines.filter((line) => (JSON.parse(line) as { level: number }).level >= 50);
+}
