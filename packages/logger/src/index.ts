@@ -39,5 +39,11 @@ export function createLogger(
         },
       }),
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  if (options.transport) return pino(options);
+  // Written synchronously: pino's default stdout stream writes in the background, and when the
+  // pipe behind it is full (a busy log collector) a line can overtake the one before it, or be
+  // lost when the process exits. One write per line costs microseconds; order and the last
+  // lines before an exit are what a log is read for.
+  return pino(options, pino.destination({ dest: 1, sync: true }));
 }
