@@ -1,6 +1,6 @@
 // Runs every check in order, handing each line out as soon as its check is done, and counts the
 // failures. Every check runs whatever the ones before it found, so one run shows every problem.
-import { getCACertificates } from 'node:tls';
+import tls from 'node:tls';
 import { checkDns } from './dns';
 import { checkFrontPage, checkHealthz, checkReadyz, checkVersion } from './endpoints';
 import { checkSecurityHeaders } from './headers';
@@ -15,11 +15,17 @@ export function targetFor(options: Omit<DoctorOptions, 'expectCommit'>): Target 
   return {
     url: options.url,
     // Node's own roots (and NODE_EXTRA_CA_CERTS), as for any HTTPS request, plus the one given.
-    ca: [...getCACertificates('default'), ...(options.ca ? [options.ca] : [])],
+    ca: [...defaultCertificates(), ...(options.ca ? [options.ca] : [])],
     httpPort: options.httpPort,
     timeoutMs: options.timeoutMs,
     verifyTls: true,
   };
+}
+
+/** getCACertificates is Node 22.15+; before it, the bundled roots are what HTTPS trusts. */
+function defaultCertificates(): readonly string[] {
+  const { getCACertificates } = tls as Partial<Pick<typeof tls, 'getCACertificates'>>;
+  return getCACertificates ? getCACertificates('default') : tls.rootCertificates;
 }
 
 export async function runDoctor(
