@@ -1,11 +1,11 @@
 // Exercises deploy/vps/deploy.sh and rollback.sh against a real container engine, under load:
-//   pnpm exec tsx scripts/test-vps-deploy.ts
+//   pnpm test:deploy
 // Deploys v1 of the three images, then v2 while clients keep requesting through Caddy, checks
 // that /api/version says v2, rolls back to v1 under the same load and checks v1. Every request
 // that fails or gets an unexpected status is counted; any at all makes the exit code 1.
-// Without an engine at DOCKER_HOST it says so and exits 0. v1 is built from the Dockerfile as
-// localhost/shipshape-{api,worker,web}:v1, or reused when present (VPS_TEST_REBUILD=1 builds it
-// again); v2 is v1 with GIT_COMMIT=v2 (see buildImages). Everything runs in the compose project
+// Without an engine at DOCKER_HOST it says so and exits 0. v1 and v2 are the images built from
+// this tree (localhost/shipshape-{api,worker,web}:test, which pnpm test:containers makes) with
+// GIT_COMMIT set to v1 and v2 (see buildImages). Everything runs in the compose project
 // shipshape-rollout, removed at the end.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -125,20 +125,24 @@ function buildImages(): void {
     if (result.status !== 0) throw new Error(`docker build of ${tag} failed:\n${result.stderr}`);
   };
   for (const target of targets) {
-    const v1 = image(target, 'v1');
-    if (exists(v1) && process.env.VPS_TEST_REBUILD !== '1') log(`image ${v1}: present, reused`);
-    else build(v1, ['--target', target, '--build-arg', 'GIT_COMMIT=v1', '.'], root);
-    // v2 is v1 with another commit. Not a second build of the Dockerfile with GIT_COMMIT=v2: the
-    // engine here (podman 4.3, buildah) reuses the cached ENV GIT_COMMIT layer when only a build
-    // argument changed, and that image would still say v1.
-    const context = join(scratch, `v2-${target}`);
-    const env = target === 'web' ? '' : 'ENV GIT_COMMIT=v2\n';
-    mkdirSync(context);
-    writeFileSync(
-      join(context, 'Dockerfile'),
-      `FROM ${v1}\n${env}LABEL org.opencontainers.image.revision=v2\n`,
-    );
-    build(image(target, 'v2'), ['.'], context);
+    // The images `pnpm test:containers` builds from this tree (localhost/shipshape-*:test), or
+    // a build of them here when that has not run.
+    const base = image(target, 'test');
+    if (exists(base)) log(`image ${base}: present, built from this tree by pnpm test:containers`);
+    else build(base, ['--target', target, '.'], root);
+    // v1 and v2 are that image with a commit each. Not builds of the Dockerfile with GIT_COMMIT
+    // as a build argument: the engine here (podman 4.3, buildah) reuses a cached ENV GIT_COMMIT
+    // layer when only a build argument changed, and the image would name an older commit.
+    for (const version of ['v1', 'v2']) {
+      const context = join(scratch, `${version}-${target}`);
+      const env = target === 'web' ? '' : `ENV GIT_COMMIT=${version}\n`;
+      mkdirSync(context);
+      writeFileSync(
+        join(context, 'Dockerfile'),
+        `FROM ${base}\n${env}LABEL org.opencontainers.image.revision=${version}\n`,
+      );
+      build(image(target, version), ['.'], context);
+    }
   }
 }
 
