@@ -14,7 +14,7 @@ import { freePort, spawnTs, waitUntilReady, type TsProcess } from '@shipshape/li
 import { deleteKeysWithPrefix } from '@shipshape/queue';
 import { createStorage, type Storage } from '@shipshape/storage';
 import { startCaddy, type RunningCaddy } from '../test/topology/caddy';
-import { bundles } from '../test/topology/production';
+import { bundles, migrateWithBundle } from '../test/topology/production';
 
 export const root = fileURLToPath(new URL('../', import.meta.url));
 const GiB = 1024 ** 3;
@@ -66,7 +66,7 @@ export async function startStack(
       UPLOAD_MAX_BYTES: String(2 * GiB),
     };
     progress('migrating an empty database with the API bundle');
-    await runToEnd(spawn(process.execPath, [bundles.migrate], { cwd: root, env }));
+    await migrateWithBundle(env);
     const storage = createStorage(loadConfig(env).s3);
     await storage.ensureBucket();
     cleanups.push(() => {
@@ -186,12 +186,4 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
   await once(child, 'exit');
-}
-
-async function runToEnd(child: ChildProcess): Promise<void> {
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`exited with ${code}:\n${output}`);
 }

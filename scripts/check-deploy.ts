@@ -7,7 +7,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ConfigError, envVariableNames, loadConfig } from '@shipshape/config';
 import { checkComposeSchema } from './check-deploy/compose-schema';
 import { checkHetzner } from './check-deploy/hetzner';
 import { checkKubernetes } from './check-deploy/k8s';
@@ -15,6 +14,7 @@ import { checkRailway } from './check-deploy/railway';
 import { checkRender } from './check-deploy/render';
 import type { CheckResult } from './check-deploy/result';
 import { checkWorkflows } from './check-deploy/workflows';
+import { requiredOutsideLocal } from './check-deploy/required-variables';
 
 const root = join(import.meta.dirname, '..');
 const envFiles = ['deploy/env/production.env.example', 'deploy/env/staging.env.example'];
@@ -96,9 +96,8 @@ const shellScripts = [
 ];
 run(`shellcheck: ${shellScripts.join(' ')}`, 'shellcheck', shellScripts);
 
-// 5. Cross-check. The variables a deployment cannot start without are whatever the config
-// package rejects when APP_ENV=production and nothing else is set; asking it keeps this list
-// from drifting away from the schema.
+// 5. Cross-check: the variables a deployment cannot start without (required-variables.ts) are in
+// .env.example and reach every service that needs them.
 const required = requiredOutsideLocal();
 report(
   `.env.example lists ${required.join(' ')}`,
@@ -139,20 +138,6 @@ for (const check of moduleChecks) {
 rmSync(scratch, { recursive: true, force: true });
 console.log(failures === 0 ? 'check:deploy: all passed' : `check:deploy: ${failures} failed`);
 process.exitCode = failures === 0 ? 0 : 1;
-
-function requiredOutsideLocal(): string[] {
-  try {
-    loadConfig({ APP_ENV: 'production' });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    const names = error.problems.map((problem) => problem.slice(0, problem.indexOf(':')));
-    // A name outside the schema would mean the problem text changed shape: fail loudly.
-    const unknown = names.filter((name) => !envVariableNames.includes(name));
-    if (unknown.length > 0) throw new Error(`not schema variables: ${unknown.join(', ')}`);
-    return names;
-  }
-  throw new Error('loadConfig accepted APP_ENV=production with nothing else set');
-}
 
 // Names set (NAME=) or documented as commented-out examples (# NAME=), as .env.example does
 // for the variables that local development leaves unset.

@@ -2,9 +2,10 @@
 // for staging and for production, and what it describes is held to Shipshape's rules. Importing
 // it also puts it under `pnpm typecheck`, against the `railway` SDK's own types.
 import { createRailwayContext, type ProjectDefinition, type ResourceNode } from 'railway/iac';
-import { ConfigError, envVariableNames, loadConfig } from '@shipshape/config';
+import { envVariableNames, loadConfig } from '@shipshape/config';
 import railwayProgram, { imageSource } from '../../.railway/railway';
 import type { CheckResult } from './result';
+import { requiredOutsideLocal } from './required-variables';
 
 const digest = `sha256:${'a'.repeat(64)}`;
 const release = {
@@ -43,16 +44,6 @@ function literal(node: ResourceNode | undefined, name: string): string | undefin
   if (!node || !('variables' in node)) return undefined;
   const value = node.variables?.[name];
   return value?.type === 'literal' ? (value.value ?? undefined) : undefined;
-}
-
-function requiredOutsideLocal(): string[] {
-  try {
-    loadConfig({ APP_ENV: 'production' });
-    return [];
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    return error.problems.map((problem) => problem.slice(0, problem.indexOf(':')));
-  }
 }
 
 function rulesFor(environment: string, definition: ProjectDefinition, withImages: boolean) {

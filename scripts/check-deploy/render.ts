@@ -7,8 +7,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ConfigError, envVariableNames, loadConfig } from '@shipshape/config';
+import { envVariableNames } from '@shipshape/config';
 import type { CheckResult } from './result';
+import { requiredOutsideLocal } from './required-variables';
 
 export const blueprintDocs = 'https://render.com/docs/blueprint-spec';
 
@@ -405,17 +406,6 @@ function shipshapeRules(env: Environment, required: string[]): string[] {
       expect(ref.value !== 'true', 'TRUST_PROXY=true lets any client choose its address');
   }
   return problems;
-}
-
-/** The variables a deployment cannot start without: what the config rejects for APP_ENV=production alone. */
-function requiredOutsideLocal(): string[] {
-  try {
-    loadConfig({ APP_ENV: 'production' });
-    return [];
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    return error.problems.map((problem) => problem.slice(0, problem.indexOf(':')));
-  }
 }
 
 /** Checks the text of a Blueprint; the tests call this with broken copies of render.yaml. */

@@ -147,7 +147,7 @@ export async function startProductionTopology({
     const appEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env };
 
     progress('migrating an empty database with the API bundle');
-    await runToEnd(spawn(process.execPath, [bundles.migrate], { cwd: root, env: appEnv }));
+    await migrateWithBundle(appEnv);
     progress('creating the bucket');
     await createStorage(loadConfig(env).s3).ensureBucket();
 
@@ -247,6 +247,11 @@ function manage(
       if (readyUrl) await waitUntilReady(`${readyUrl}/readyz`, 30_000);
     },
   };
+}
+
+/** The release step a deployment runs: the API bundle's migrate command, to its end. */
+export async function migrateWithBundle(env: NodeJS.ProcessEnv): Promise<void> {
+  await runToEnd(spawn(process.execPath, [bundles.migrate], { cwd: root, env }));
 }
 
 async function runToEnd(child: ChildProcess): Promise<void> {
