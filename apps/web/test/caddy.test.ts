@@ -211,12 +211,6 @@ describe.skipIf(!hasCaddy)('Caddy retries', () => {
     });
     expect(post.status).toBe(502);
     expect(arrived).toEqual(['POST']);
-    // Caddy's own answer has the API's error shape, and no Server header.
-    expect(JSON.parse(post.body.toString())).toMatchObject({
-      error: { code: 'service_unavailable', message: expect.any(String) },
-    });
-    expect(post.headers['retry-after']).toBe('5');
-    expect(post.headers.server).toBeUndefined();
 
     // The same failure on a GET, which is safe to repeat, is tried on another upstream.
     arrived.length = 0;
