@@ -12,10 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-fail() {
-  echo "railway: $*" >&2
-  exit 1
-}
+target=railway
+# shellcheck source=deploy/targets/platform.sh
+source deploy/targets/platform.sh
 
 # What every target receives.
 : "${DEPLOY_ENV:=}" "${API_IMAGE:=}" "${WORKER_IMAGE:=}" "${WEB_IMAGE:=}" "${GIT_COMMIT:=}"
@@ -23,18 +22,8 @@ fail() {
 : "${RAILWAY_TOKEN:=}" "${RAILWAY_PUBLIC_URL:=}"
 timeout_seconds="${RAILWAY_DEPLOY_TIMEOUT:-900}"
 
-case "$DEPLOY_ENV" in
-  staging | production) ;;
-  *) fail "DEPLOY_ENV must be staging or production" ;;
-esac
-# The same rule .railway/railway.ts applies, checked before anything is sent.
-for role in api worker web; do
-  name="${role^^}_IMAGE"
-  [[ "${!name}" =~ ^ghcr\.io/[a-z0-9-]+/shipshape-$role@sha256:[0-9a-f]{64}$ ]] ||
-    fail "$name must be ghcr.io/<owner>/shipshape-$role@sha256:<digest>"
-done
-[[ "$GIT_COMMIT" =~ ^[0-9a-f]{7,40}$ ]] || fail "GIT_COMMIT must be a commit id"
-[[ "$timeout_seconds" =~ ^[0-9]+$ ]] || fail "RAILWAY_DEPLOY_TIMEOUT must be a number of seconds"
+# The same image rule .railway/railway.ts applies.
+check_release_inputs
 [ -n "$RAILWAY_TOKEN" ] || fail "RAILWAY_TOKEN is empty (a project token of the $DEPLOY_ENV environment)"
 [[ "$RAILWAY_PUBLIC_URL" =~ ^https://[A-Za-z0-9.-]+$ ]] ||
   fail "RAILWAY_PUBLIC_URL must be the web service's https://host, without a path"
@@ -52,29 +41,12 @@ apply() {
   "$@" railway config apply --yes || fail "railway config apply failed (the plan above says why)"
 }
 
-# Waits until the public site's API names this release, then checks it is ready.
-wait_for_release() {
-  local deadline=$((SECONDS + timeout_seconds)) commit=""
-  echo "railway: waiting for $RAILWAY_PUBLIC_URL/api/version to name ${GIT_COMMIT:0:12}"
-  while ((SECONDS < deadline)); do
-    commit="$(curl --silent --max-time 10 "$RAILWAY_PUBLIC_URL/api/version" |
-      sed -n 's/.*"commit":"\([0-9a-f]*\)".*/\1/p')" || true
-    if [ -n "$commit" ] && { [[ "$GIT_COMMIT" == "$commit"* ]] || [[ "$commit" == "$GIT_COMMIT"* ]]; }; then
-      curl --silent --fail --max-time 10 --output /dev/null "$RAILWAY_PUBLIC_URL/readyz" ||
-        fail "the new api answers but /readyz does not (Postgres, Redis or the bucket)"
-      echo "railway: the api of ${GIT_COMMIT:0:12} answers and is ready"
-      return 0
-    fi
-    sleep 10
-  done
-  fail "no answer from ${GIT_COMMIT:0:12} after ${timeout_seconds}s (last seen: ${commit:-none}); see the api's deployment in Railway"
-}
 
 echo "railway: $DEPLOY_ENV: step 1, the api (${API_IMAGE##*@}) and its migrations"
 apply env -u WORKER_IMAGE -u WEB_IMAGE API_IMAGE="$API_IMAGE"
-wait_for_release
+wait_for_release "$RAILWAY_PUBLIC_URL" "see the api's deployment in Railway"
 
 echo "railway: $DEPLOY_ENV: step 2, worker (${WORKER_IMAGE##*@}) and web (${WEB_IMAGE##*@})"
 apply env API_IMAGE="$API_IMAGE" WORKER_IMAGE="$WORKER_IMAGE" WEB_IMAGE="$WEB_IMAGE"
-wait_for_release
+wait_for_release "$RAILWAY_PUBLIC_URL" "see the api's deployment in Railway"
 echo "railway: $DEPLOY_ENV now runs ${GIT_COMMIT:0:12}"

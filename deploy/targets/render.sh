@@ -11,10 +11,10 @@
 # explains the rest. Nothing here prints a secret or a hook URL, and there is no `set -x`.
 set -euo pipefail
 
-fail() {
-  echo "render: $*" >&2
-  exit 1
-}
+cd "$(dirname "$0")/../.."
+target=render
+# shellcheck source=deploy/targets/platform.sh
+source deploy/targets/platform.sh
 
 # What every target receives.
 : "${DEPLOY_ENV:=}" "${API_IMAGE:=}" "${WORKER_IMAGE:=}" "${WEB_IMAGE:=}" "${GIT_COMMIT:=}"
@@ -24,19 +24,9 @@ fail() {
 : "${RENDER_PUBLIC_URL:=}"
 timeout_seconds="${RENDER_DEPLOY_TIMEOUT:-900}"
 
-case "$DEPLOY_ENV" in
-  staging | production) ;;
-  *) fail "DEPLOY_ENV must be staging or production" ;;
-esac
 # Render accepts imgURL only when everything but the tag or digest matches the service's image,
 # so each reference must name the repository render.yaml gives that service.
-for role in api worker web; do
-  name="${role^^}_IMAGE"
-  [[ "${!name}" =~ ^ghcr\.io/[a-z0-9-]+/shipshape-$role@sha256:[0-9a-f]{64}$ ]] ||
-    fail "$name must be ghcr.io/<owner>/shipshape-$role@sha256:<digest>"
-done
-[[ "$GIT_COMMIT" =~ ^[0-9a-f]{7,40}$ ]] || fail "GIT_COMMIT must be a commit id"
-[[ "$timeout_seconds" =~ ^[0-9]+$ ]] || fail "RENDER_DEPLOY_TIMEOUT must be a number of seconds"
+check_release_inputs
 [ -z "$RENDER_PUBLIC_URL" ] || [[ "$RENDER_PUBLIC_URL" =~ ^https://[A-Za-z0-9.-]+$ ]] ||
   fail "RENDER_PUBLIC_URL must be https://host, without a path"
 
@@ -100,27 +90,10 @@ deploy() {
 }
 
 # Waits until the public site's API names this release, then checks it is ready.
-wait_for_release() {
-  local deadline=$((SECONDS + timeout_seconds)) commit=""
-  echo "render: waiting for $RENDER_PUBLIC_URL/api/version to name ${GIT_COMMIT:0:12}"
-  while ((SECONDS < deadline)); do
-    commit="$(curl --silent --max-time 10 "$RENDER_PUBLIC_URL/api/version" |
-      sed -n 's/.*"commit":"\([0-9a-f]*\)".*/\1/p')" || true
-    # The image may carry the short or the full commit id; either is a prefix of the other.
-    if [ -n "$commit" ] && { [[ "$GIT_COMMIT" == "$commit"* ]] || [[ "$commit" == "$GIT_COMMIT"* ]]; }; then
-      curl --silent --fail --max-time 10 --output /dev/null "$RENDER_PUBLIC_URL/readyz" ||
-        fail "the new api answers but /readyz does not (Postgres, Redis or the bucket)"
-      echo "render: the api of ${GIT_COMMIT:0:12} answers and is ready"
-      return 0
-    fi
-    sleep 10
-  done
-  fail "no answer from ${GIT_COMMIT:0:12} after ${timeout_seconds}s (last seen: ${commit:-none}); see the api's deploy in the Render Dashboard"
-}
 
 deploy api
-if [ "$means" = hook ]; then wait_for_release; fi
+if [ "$means" = hook ]; then wait_for_release "$RENDER_PUBLIC_URL" "see the api's deploy in the Render Dashboard"; fi
 deploy worker
 deploy web
-if [ "$means" = cli ] && [ -n "$RENDER_PUBLIC_URL" ]; then wait_for_release; fi
+if [ "$means" = cli ] && [ -n "$RENDER_PUBLIC_URL" ]; then wait_for_release "$RENDER_PUBLIC_URL" "see the api's deploy in the Render Dashboard"; fi
 echo "render: $DEPLOY_ENV now runs ${GIT_COMMIT:0:12}"
