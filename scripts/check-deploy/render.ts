@@ -308,7 +308,9 @@ function envVarForms(vars: Doc[], at: string, inGroup: boolean): string[] {
   return problems;
 }
 
-const imagePattern = /^ghcr\.io\/[a-z0-9-]+\/shipshape-(api|worker|web)@sha256:[0-9a-f]{64}$/;
+// The environment's tag, which deploy.yml moves only after the doctor passed: a Blueprint sync
+// then redeploys what already runs. Releases themselves go out by digest (render.sh).
+const imagePattern = /^ghcr\.io\/[a-z0-9-]+\/shipshape-(api|worker|web):([a-z]+)$/;
 const webVariables = [
   'PORT',
   'DOMAIN',
@@ -338,9 +340,21 @@ function shipshapeRules(env: Environment, required: string[]): string[] {
   };
 
   const [api, worker, web] = [byRole('api'), byRole('worker'), byRole('web')];
+  const envName = env.path.replace(/^.*\((.*)\)$/, '$1');
+  const valueOf = (service: Doc | undefined, key: string) =>
+    arrayOf(service?.envVars).find((v) => v.key === key);
   expect(
-    api?.type === 'web' && api.healthCheckPath !== undefined,
-    'the api is a web service with a healthCheckPath',
+    api?.type === 'pserv',
+    'the api is a private service (type: pserv): a web service would answer on its own onrender.com address, around Caddy',
+  );
+  expect(
+    valueOf(api, 'PORT')?.value !== undefined && valueOf(api, 'PORT')?.value !== '10000',
+    'the api sets PORT, and not 10000 (reserved for public traffic, unusable on the private network)',
+  );
+  const upstream = valueOf(web, 'API_UPSTREAMS')?.fromService;
+  expect(
+    isObject(upstream) && upstream.name === api?.name && upstream.property === 'hostport',
+    "web's API_UPSTREAMS is the api's hostport (fromService)",
   );
   expect(
     api?.preDeployCommand === 'node dist/migrate.js',
@@ -368,8 +382,8 @@ function shipshapeRules(env: Environment, required: string[]): string[] {
     const url = String(image.url);
     const match = imagePattern.exec(url);
     expect(
-      match?.[1] === role,
-      `${String(service.name)}: image.url ${url} is ghcr.io/<owner>/shipshape-${role}@sha256:<digest> (a tag can move; a digest cannot)`,
+      match?.[1] === role && match[2] === envName,
+      `${String(service.name)}: image.url ${url} is ghcr.io/<owner>/shipshape-${role}:${envName} (the tag deploy.yml moves after the doctor)`,
     );
     expect(
       isObject(image.creds),

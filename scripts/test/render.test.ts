@@ -29,17 +29,37 @@ describe('the render.yaml check', () => {
 
   it('reports a misspelled field as unknown to Render', () => {
     const problems = problemsAfter((doc) => {
-      doc.deleteIn([...api, 'healthCheckPath']);
-      doc.setIn([...api, 'healthcheckPath'], '/healthz');
+      doc.deleteIn([...web, 'healthCheckPath']);
+      doc.setIn([...web, 'healthcheckPath'], '/');
     });
     expect(problems).toContainEqual(expect.stringMatching(/healthcheckPath: not a field/));
   });
 
-  it('reports an api without a healthCheckPath', () => {
-    const problems = problemsAfter((doc) => doc.deleteIn([...api, 'healthCheckPath']));
+  it('reports an api that is a public web service, answering around Caddy', () => {
+    const problems = problemsAfter((doc) => {
+      doc.setIn([...api, 'type'], 'web');
+      doc.setIn([...web, 'envVars', 2, 'fromService', 'type'], 'web');
+    });
+    expect(problems).toContainEqual(expect.stringMatching(/api is a private service/));
+  });
+
+  it('reports a health check path on the private api, which Render does not take', () => {
+    const problems = problemsAfter((doc) => doc.setIn([...api, 'healthCheckPath'], '/healthz'));
     expect(problems).toContainEqual(
-      expect.stringMatching(/api is a web service with a healthCheckPath/),
+      expect.stringMatching(/healthCheckPath does not apply to type pserv/),
     );
+  });
+
+  it('reports an api on port 10000, which the private network cannot reach', () => {
+    const problems = problemsAfter((doc) => doc.setIn([...api, 'envVars', 6, 'value'], '10000'));
+    expect(problems).toContainEqual(expect.stringMatching(/api sets PORT, and not 10000/));
+  });
+
+  it("reports a web service whose API_UPSTREAMS is not the api's private address", () => {
+    const problems = problemsAfter((doc) =>
+      doc.setIn([...web, 'envVars', 2, 'fromService', 'property'], 'host'),
+    );
+    expect(problems).toContainEqual(expect.stringMatching(/API_UPSTREAMS is the api's hostport/));
   });
 
   it('reports a service that builds instead of running the published image', () => {
@@ -49,11 +69,20 @@ describe('the render.yaml check', () => {
     );
   });
 
-  it('reports an image pinned by a tag rather than a digest', () => {
-    const problems = problemsAfter((doc) =>
-      doc.setIn([...web, 'image', 'url'], 'ghcr.io/your-org/shipshape-web:latest'),
-    );
+  it("reports an image other than the environment's tag, which a sync would put back", () => {
+    const problems = problemsAfter((doc) => {
+      doc.setIn([...web, 'image', 'url'], 'ghcr.io/your-org/shipshape-web:latest');
+      doc.setIn([...api, 'image', 'url'], 'ghcr.io/your-org/shipshape-api:production');
+      doc.setIn(
+        [...worker, 'image', 'url'],
+        `ghcr.io/your-org/shipshape-worker@sha256:${'0'.repeat(64)}`,
+      );
+    });
     expect(problems).toContainEqual(expect.stringMatching(/shipshape-web:latest is ghcr\.io/));
+    expect(problems).toContainEqual(
+      expect.stringMatching(/shipshape-api:production is ghcr\.io\/<owner>\/shipshape-api:staging/),
+    );
+    expect(problems).toContainEqual(expect.stringMatching(/shipshape-worker@sha256:0+ is ghcr/));
   });
 
   it('reports a value of the wrong type and one outside its allowed values', () => {
