@@ -4,27 +4,38 @@ variable "name" {
   default     = "shipshape"
 }
 
+# The defaults below are names Hetzner's API accepted when these files were written; where each
+# comes from, and what to run before the first apply, is in docs/deploy/hetzner.md ("Check on
+# first deploy"). The plan itself refuses a server type that is not sold in the location.
+
 variable "location" {
-  description = "Hetzner location: fsn1, nbg1, hel1 (Europe), ash, hil (US), sin. Primary IPs live in one location, so the server must stay there."
+  description = "Hetzner location: fsn1, nbg1, hel1 (Europe), ash, hil (US), sin. Primary IPs live in one location, so the server must stay there. List: `hcloud location list`."
   type        = string
   default     = "nbg1"
 }
 
 variable "server_type" {
-  description = "Server type. Check `hcloud server-type list`: the cheapest types are renamed every few years and are not sold in every location."
+  description = "Server type (x86: the images are built for linux/amd64). cx23 replaced cx22 when Hetzner retired the CX Gen 2 types at the end of 2025. List: `hcloud server-type list`; not every type is sold in every location."
   type        = string
   default     = "cx23"
 }
 
 variable "image" {
-  description = "Operating system image. cloud-init.yaml installs Docker for Debian and Ubuntu alike."
+  description = "Operating system image. cloud-init.yaml installs Docker for Debian and Ubuntu alike. List: `hcloud image list --type system --architecture x86`."
   type        = string
-  default     = "debian-12"
+  default     = "debian-13"
 }
 
 variable "ssh_public_key" {
-  description = "The public key allowed to log in as the deploy user (for example the contents of ~/.ssh/id_ed25519.pub). CI deploys with its private half."
+  description = "A public key for Terraform to add to the Hetzner project and give the deploy user (for example the contents of ~/.ssh/id_ed25519.pub). CI deploys with its private half. Leave it unset when existing_ssh_key is set."
   type        = string
+  default     = null
+}
+
+variable "existing_ssh_key" {
+  description = "The name or fingerprint (as `hcloud ssh-key list` shows it) of a key already in the Hetzner project, used instead of creating one: Hetzner refuses the same key twice. Its public key is what the deploy user gets."
+  type        = string
+  default     = null
 }
 
 variable "deploy_user" {
