@@ -1,28 +1,32 @@
 // Shipshape on Railway, as Infrastructure as Code (docs.railway.com/infrastructure-as-code).
-// The Railway CLI evaluates this file once per environment (`railway config plan|apply`), with
-// ctx.environment set to that environment's name, and applies the difference to it.
 // docs/deploy/railway.md explains each choice and the release procedure.
 //
-// What this file does not hold:
-// - Secrets and per-account settings. They are shared variables of each Railway environment,
-//   created once by hand and referenced here through ctx.shared (`${{shared.NAME}}`).
-// - Which release runs. The image of each service comes from API_IMAGE, WORKER_IMAGE and
-//   WEB_IMAGE in the environment of the command (full references pinned by digest), which
-//   deploy/targets/railway.sh sets. Unset, the service is declared without a source, and Railway
-//   keeps the image it runs: a plan from a laptop never moves production to another release.
+// How the Railway CLI runs this file (railwayapp/cli v5.43.1, src/iac/eval.rs): it imports it
+// with Node, calls the default export with an empty object, and diffs what it returns with the
+// environment the token names. So the argument tells this file nothing. Everything that differs
+// between runs comes from the environment of the `railway` command, which the CLI's Node process
+// inherits and deploy/targets/railway.sh sets:
+// - DEPLOY_ENV, the environment being deployed (staging or production);
+// - API_IMAGE, WORKER_IMAGE and WEB_IMAGE, each service's image pinned by digest. Every service
+//   carries its image in every run: the CLI's diff (src/iac/change_set.rs) compares a missing
+//   `source` as null and would clear the image the service runs.
+// Secrets and per-account settings are not here either: they are shared variables of each
+// Railway environment, created once by hand and referenced as `${{shared.NAME}}`.
 import {
-  defineRailway,
+  createRailwayContext,
   image,
   postgres,
   project,
   redis,
   service,
-  type RailwayContext,
+  type ProjectDefinition,
+  type RailwayContextInput,
   type VariableValue,
 } from 'railway/iac';
 
 const environments = ['staging', 'production'] as const;
 type Environment = (typeof environments)[number];
+type Env = Readonly<Record<string, string | undefined>>;
 
 /** Each app service by the variable that names its image, and the image's repository name. */
 const images = {
@@ -32,56 +36,55 @@ const images = {
 } as const;
 
 /**
- * `{ source: image(ref) }` for the release named in the variable, or nothing when it is unset.
- * A reference that is not ghcr.io/<owner>/<repository>@sha256:<digest> stops the plan: a tag
+ * `{ source: image(ref) }` for the image named in the service's variable. A missing variable, or
+ * a reference that is not ghcr.io/<owner>/<repository>@sha256:<digest>, stops the plan: a tag
  * can be moved after the plan was reviewed, a digest cannot.
  */
-export function imageSource(role: keyof typeof images, env: NodeJS.ProcessEnv = process.env) {
+export function imageSource(role: keyof typeof images, env: Env = process.env) {
   const { variable, repository } = images[role];
-  const ref = env[variable];
-  if (!ref) return {};
+  const ref = env[variable] ?? '';
   const pinned = new RegExp(`^ghcr\\.io/[a-z0-9-]+/${repository}@sha256:[0-9a-f]{64}$`);
   if (!pinned.test(ref)) {
     throw new Error(
-      `${variable} must be ghcr.io/<owner>/${repository}@sha256:<digest>, not ${ref}`,
+      `${variable} must be ghcr.io/<owner>/${repository}@sha256:<digest>, not "${ref}" ` +
+        '(deploy/targets/railway.sh sets it; by hand, set all three images)',
     );
   }
   return { source: image(ref) };
 }
 
-function environmentName(name: string | undefined): Environment {
+/**
+ * The environment this run describes: DEPLOY_ENV. A runner that does pass the environment's
+ * name (the SDK's own `railway-iac-ts`, chosen with `--runner`) must name the same one.
+ */
+export function environmentName(
+  given: RailwayContextInput | undefined,
+  env: Env = process.env,
+): Environment {
+  const name = env.DEPLOY_ENV;
   const found = environments.find((candidate) => candidate === name);
   if (!found) {
     // APP_ENV takes only these two outside local; another environment (a pull-request copy,
     // say) needs a decision about its data and secrets before it gets a line here.
-    throw new Error(
-      `Railway environment "${String(name)}" is not one of ${environments.join(', ')}`,
-    );
+    throw new Error(`DEPLOY_ENV must be one of ${environments.join(', ')}, not "${String(name)}"`);
+  }
+  const named = given?.environment ?? given?.environmentName;
+  if (named !== undefined && named !== found) {
+    throw new Error(`DEPLOY_ENV is ${found}, but this plan is for the ${named} environment`);
   }
   return found;
 }
 
-/**
- * A reference to one of the environment's shared variables (`${{shared.NAME}}`). The SDK types
- * ctx.shared loosely (any name, any value); this gives each reference its real type.
- */
-function sharedVariable(ctx: RailwayContext, name: string): VariableValue {
-  const refs: Readonly<Record<string, VariableValue | undefined>> = ctx.shared;
-  const ref = refs[name];
-  if (!ref) throw new Error(`no reference for the shared variable ${name}`);
-  return ref;
-}
-
-export default defineRailway((ctx) => {
-  const appEnv = environmentName(ctx.environment);
-  // deploy/targets/railway.sh says which environment it means to deploy; the project token
-  // decides which one this is. A token filed under the wrong environment stops here.
-  const meant = process.env.DEPLOY_ENV;
-  if (meant && meant !== appEnv) {
-    throw new Error(`DEPLOY_ENV is ${meant}, but this plan is for the ${appEnv} environment`);
-  }
+export default function shipshape(given?: RailwayContextInput): ProjectDefinition {
+  const appEnv = environmentName(given);
   const production = appEnv === 'production';
-  const shared = (name: string) => sharedVariable(ctx, name);
+  // The SDK's references to shared variables, made here because the CLI passes no context.
+  const refs: Readonly<Record<string, VariableValue | undefined>> = createRailwayContext().shared;
+  const shared = (name: string): VariableValue => {
+    const ref = refs[name];
+    if (!ref) throw new Error(`no reference for the shared variable ${name}`);
+    return ref;
+  };
 
   // Railway's managed Postgres and Redis. Their URLs point at the private network.
   const db = postgres('postgres');
@@ -154,4 +157,4 @@ export default defineRailway((ctx) => {
     environments: [...environments],
     resources: [db, cache, api, worker, web],
   });
-});
+}
