@@ -88,10 +88,16 @@ export function receiveFile<T>(
     };
 
     // Once refused, not one more byte is read here; the connection is closed after the answer.
+    // The parser is destroyed on the next tick, not now: a refusal can be decided inside one of
+    // busboy's own events ('limit' is emitted in the middle of its write), and busboy goes on
+    // using the file stream a destroy has just taken away. It then throws from inside the
+    // request's 'data' event, outside any handler: a crash on Node 20 and 22, a parser quietly
+    // destroyed on 24, whose pipe() catches what write() throws (busboy 1.6,
+    // lib/types/multipart.js: `emit('limit')`, then `this._fileStream.truncated = true`).
     function stopReading() {
       req.off('data', onData);
       req.unpipe(parser);
-      parser.destroy();
+      process.nextTick(() => parser.destroy());
     }
 
     function stopListening() {
