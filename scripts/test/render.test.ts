@@ -1,9 +1,13 @@
 // The render.yaml check (scripts/check-deploy/render.ts) catches the mistakes it exists for:
 // each test breaks one thing in a copy of the real render.yaml and expects that one problem.
+// Then deploy/targets/render.sh, run against a stand-in for the Render API.
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseDocument, type Document } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { checkRenderBlueprint } from '../check-deploy/render';
 
 const blueprint = await readFile(
@@ -143,5 +147,133 @@ describe('the render.yaml check', () => {
   it('reports a missing production environment', () => {
     const problems = problemsAfter((doc) => doc.deleteIn(['projects', 0, 'environments', 1]));
     expect(problems).toContainEqual(expect.stringMatching(/environments staging and production/));
+  });
+});
+
+// deploy/targets/render.sh against a stand-in for the Render API (the one part that cannot run
+// here): the request and answer shapes are those of render-oss/cli's generated client.
+describe('render.sh with RENDER_API_KEY', () => {
+  const digest = (c: string) => `sha256:${c.repeat(64)}`;
+  const images = {
+    API_IMAGE: `ghcr.io/acme/shipshape-api@${digest('a')}`,
+    WORKER_IMAGE: `ghcr.io/acme/shipshape-worker@${digest('b')}`,
+    WEB_IMAGE: `ghcr.io/acme/shipshape-web@${digest('c')}`,
+  };
+  const services: Partial<Record<string, string>> = {
+    'srv-api': 'api',
+    'srv-worker': 'worker',
+    'srv-web': 'web',
+  };
+
+  /** Deploys go created → update_in_progress → the given end, one step per GET. */
+  async function renderApi(end: Partial<Record<string, string>> = {}, { queue = false } = {}) {
+    const events: string[] = [];
+    const deploys = new Map<string, { service: string; steps: string[] }>();
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const match = /^\/v1\/services\/([^/]+)\/deploys(?:\/([^/?]+))?/.exec(req.url ?? '');
+        const [service = '', id] = match?.slice(1) ?? [];
+        const role = services[service];
+        if (req.headers.authorization !== 'Bearer rnd_test' || !role) {
+          res.writeHead(401).end();
+          return;
+        }
+        const send = (status: number, json?: unknown) => {
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(json === undefined ? undefined : JSON.stringify(json));
+        };
+        if (req.method === 'POST') {
+          const image = (JSON.parse(body) as { imageUrl: string }).imageUrl;
+          const deployId = `dep-${role}${deploys.size}`;
+          deploys.set(deployId, {
+            service,
+            steps: ['created', 'update_in_progress', end[role] ?? 'live'],
+          });
+          events.push(`create ${role} ${image}`);
+          // Render answers 202 without a body when the service already has a deploy under way.
+          if (queue) send(202);
+          else send(201, { id: deployId, status: 'created' });
+        } else if (req.url?.includes('status=queued')) {
+          const [queued] = [...deploys].filter(([, d]) => d.service === service).reverse();
+          send(200, queued ? [{ deploy: { id: queued[0], status: 'queued' }, cursor: 'x' }] : []);
+        } else {
+          const deploy = deploys.get(id ?? '');
+          const status =
+            deploy && (deploy.steps.length > 1 ? deploy.steps.shift() : deploy.steps[0]);
+          if (status === 'live' || status?.endsWith('failed')) events.push(`${role} ${status}`);
+          send(deploy ? 200 : 404, deploy && { id, status });
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    return { url: `http://127.0.0.1:${port}/v1`, events };
+  }
+
+  function renderSh(apiUrl: string) {
+    const script = fileURLToPath(new URL('../../deploy/targets/render.sh', import.meta.url));
+    return new Promise<{ code: number | null; output: string }>((resolve) => {
+      execFile(
+        'bash',
+        [script],
+        {
+          env: {
+            PATH: process.env.PATH,
+            DEPLOY_ENV: 'staging',
+            ...images,
+            GIT_COMMIT: 'abc1234',
+            RENDER_API_KEY: 'rnd_test',
+            RENDER_SERVICE_ID_API: 'srv-api',
+            RENDER_SERVICE_ID_WORKER: 'srv-worker',
+            RENDER_SERVICE_ID_WEB: 'srv-web',
+            RENDER_API_URL: apiUrl,
+            RENDER_POLL_SECONDS: '0',
+          },
+        },
+        (error, stdout, stderr) => {
+          resolve({ code: error ? (error.code as number) : 0, output: stdout + stderr });
+        },
+      );
+    });
+  }
+
+  it('deploys the api, waits until it is live, then deploys and waits for worker and web', async () => {
+    const api = await renderApi();
+    const { code, output } = await renderSh(api.url);
+    expect(output).not.toContain('rnd_test');
+    expect(code, output).toBe(0);
+    expect(api.events).toEqual([
+      `create api ${images.API_IMAGE}`,
+      'api live',
+      `create worker ${images.WORKER_IMAGE}`,
+      `create web ${images.WEB_IMAGE}`,
+      'worker live',
+      'web live',
+    ]);
+  });
+
+  it('stops before the worker when the migration fails, and exits non-zero', async () => {
+    const api = await renderApi({ api: 'pre_deploy_failed' });
+    const { code, output } = await renderSh(api.url);
+    expect(code).not.toBe(0);
+    expect(output).toContain('api: the deploy ended pre_deploy_failed');
+    expect(api.events).toEqual([`create api ${images.API_IMAGE}`, 'api pre_deploy_failed']);
+  });
+
+  it('fails when the web deploy fails, after the worker', async () => {
+    const api = await renderApi({ web: 'update_failed' });
+    const { code, output } = await renderSh(api.url);
+    expect(code).not.toBe(0);
+    expect(output).toContain('web: the deploy ended update_failed');
+  });
+
+  it('finds the deploy in the queue when Render answers 202 without one', async () => {
+    const api = await renderApi({}, { queue: true });
+    const { code, output } = await renderSh(api.url);
+    expect(code, output).toBe(0);
+    expect(api.events).toContain('web live');
   });
 });
