@@ -1,8 +1,14 @@
 // infra/hetzner, checked offline. Terraform cannot download the hcloud provider here, so the
 // .tf files are read as text for the rules that matter to this setup (places by `location`, the
-// four open ports, addresses that outlive the server, no undeclared variable). cloud-init.yaml
-// is rendered the way templatefile() renders it, parsed, checked for what the server needs, and
-// validated by `cloud-init schema` when cloud-init is installed (Debian: apt install cloud-init).
+// four open ports, addresses that outlive the server, an SSH key that may already exist, no
+// retired server type, no undeclared variable, a backend example Terraform accepts).
+// cloud-init.yaml is rendered the way templatefile() renders it, parsed, checked for what the
+// server needs, and validated by `cloud-init schema` when cloud-init is installed (Debian: apt
+// install cloud-init). The VPS docs are checked against deploy/vps/lib.sh in ./vps-docs.
+//
+// HCL is read with regular expressions and a brace counter, not a parser: the one maintained-
+// looking parser on npm, @cdktf/hcl2json, belongs to CDK for Terraform, which HashiCorp stopped
+// maintaining on 2025-12-10, and ships 1.7 MB of WASM. These files are small and ours.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -10,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { CheckResult } from './result';
+import { checkVpsDocs } from './vps-docs';
 
 const dir = join(import.meta.dirname, '..', '..', 'infra', 'hetzner');
 const sampleKey =
@@ -29,12 +36,27 @@ export async function checkHetzner(): Promise<CheckResult[]> {
   return [
     { name: 'infra/hetzner/*.tf: structure and rules', problems: terraformProblems(tf) },
     {
+      name: "infra/hetzner/backend.tf.example: settings of Terraform's s3 backend",
+      problems: backendProblems(stripComments(await read('backend.tf.example'))),
+    },
+    {
       name: 'infra/hetzner/cloud-init.yaml: rendered, parsed, contents',
       problems: cloudInitProblems(template, rendered),
     },
     cloudInitSchema(rendered),
+    ...(await checkVpsDocs(defaults(tf['variables.tf'] ?? ''))),
   ];
 }
+
+// Server types Hetzner has retired, so none may be a default, as hetznercloud/
+// terraform-provider-hcloud replaced them in its docs: the CX Gen 1 types (commit f98c1fc7,
+// "replace deprecated server type with cx22"), then the CX Gen 2 and CPX Gen 1 types, removed
+// from the API at the end of 2025 (commit c9cdbb9c: cx22 became cx23 in every example).
+const retiredServerTypes = new Set([
+  ...['cx11', 'cx21', 'cx31', 'cx41', 'cx51'],
+  ...['cx22', 'cx32', 'cx42', 'cx52'],
+  ...['cpx11', 'cpx21', 'cpx31', 'cpx41', 'cpx51'],
+]);
 
 function terraformProblems(files: Record<string, string>): string[] {
   const problems: string[] = [];
@@ -53,7 +75,12 @@ function terraformProblems(files: Record<string, string>): string[] {
   for (const type of ['hcloud_server', 'hcloud_primary_ip', 'hcloud_firewall', 'hcloud_ssh_key']) {
     if (!main.includes(`resource "${type}"`)) problems.push(`main.tf: no ${type}`);
   }
-  for (const [type, body] of resources(main)) {
+  problems.push(...sshKeyProblems(main, files['variables.tf'] ?? ''));
+  const serverType = defaults(files['variables.tf'] ?? '').server_type ?? '';
+  if (retiredServerTypes.has(serverType)) {
+    problems.push(`variables.tf: server_type defaults to ${serverType}, which Hetzner retired`);
+  }
+  for (const [type, body] of blocks(main, 'resource')) {
     if (['hcloud_server', 'hcloud_primary_ip'].includes(type) && !/\blocation\s*=/.test(body)) {
       problems.push(`main.tf: ${type} without location`);
     }
@@ -65,6 +92,11 @@ function terraformProblems(files: Record<string, string>): string[] {
     }
     if (type === 'hcloud_server' && !/ipv4\s*=\s*hcloud_primary_ip\./.test(body)) {
       problems.push('main.tf: the server does not use the managed primary IPv4');
+    }
+    if (type === 'hcloud_server' && !/precondition[\s\S]*data\.hcloud_server_type\./.test(body)) {
+      problems.push(
+        "main.tf: the server has no precondition on data.hcloud_server_type (the type's locations and architecture)",
+      );
     }
   }
   const rules = [...main.matchAll(/rule\s*{([^}]*)}/g)].map(([, rule]) => {
@@ -86,6 +118,76 @@ function terraformProblems(files: Record<string, string>): string[] {
         problems.push(`${file}: var.${name} is not declared in variables.tf`);
     }
   }
+  return problems;
+}
+
+/**
+ * Hetzner refuses a key the project already has (terraform-provider-hcloud#12), so the key is
+ * either created (count 1) or read by the data source (count 1), never both.
+ */
+function sshKeyProblems(main: string, variables: string): string[] {
+  const problems: string[] = [];
+  const created = blocks(main, 'resource').find(([type]) => type === 'hcloud_ssh_key')?.[1];
+  const read = blocks(main, 'data').find(([type]) => type === 'hcloud_ssh_key')?.[1];
+  if (!read) problems.push('main.tf: no data "hcloud_ssh_key" for a key already in the project');
+  for (const [what, body] of [
+    ['resource', created],
+    ['data source', read],
+  ] as const) {
+    if (body && !/\bcount\s*=\s*var\.existing_ssh_key\s*==\s*null\b/.test(body)) {
+      problems.push(`main.tf: the hcloud_ssh_key ${what} must be counted on var.existing_ssh_key`);
+    }
+  }
+  if (/hcloud_ssh_key\.deploy\.id/.test(main)) {
+    problems.push('main.tf: hcloud_ssh_key.deploy.id names the key as if it always existed');
+  }
+  if (
+    defaults(variables).existing_ssh_key !== 'null' ||
+    defaults(variables).ssh_public_key !== 'null'
+  ) {
+    problems.push('variables.tf: ssh_public_key and existing_ssh_key must both default to null');
+  }
+  return problems;
+}
+
+// Every setting the s3 backend declares in hashicorp/terraform's
+// internal/backend/remote-state/s3/backend.go (ConfigSchema, its main branch of August 2026,
+// after 1.16), and those of them it marks Deprecated. A misspelt or invented one fails `terraform init`, which cannot run here.
+const s3BackendSettings = new Set([
+  ...['bucket', 'key', 'region', 'allowed_account_ids', 'forbidden_account_ids', 'endpoints'],
+  ...['ec2_metadata_service_endpoint', 'ec2_metadata_service_endpoint_mode', 'sts_region'],
+  ...['encrypt', 'acl', 'access_key', 'secret_key', 'kms_key_id', 'use_lockfile', 'profile'],
+  ...['retry_mode', 'shared_config_files', 'shared_credentials_files', 'token'],
+  ...['skip_credentials_validation', 'skip_requesting_account_id', 'skip_metadata_api_check'],
+  ...['skip_region_validation', 'skip_s3_checksum', 'sse_customer_key', 'workspace_key_prefix'],
+  ...['use_path_style', 'max_retries', 'assume_role', 'assume_role_with_web_identity'],
+  ...['custom_ca_bundle', 'http_proxy', 'https_proxy', 'no_proxy', 'insecure'],
+  ...['use_fips_endpoint', 'use_dualstack_endpoint'],
+]);
+const s3BackendDeprecated = new Set([
+  ...['dynamodb_endpoint', 'endpoint', 'iam_endpoint', 'sts_endpoint', 'dynamodb_table'],
+  ...['shared_credentials_file', 'force_path_style'],
+]);
+
+function backendProblems(text: string): string[] {
+  const backend = blocks(text, 'backend').find(([type]) => type === 's3')?.[1];
+  if (!backend) return ['no backend "s3" block'];
+  const problems: string[] = [];
+  // Top-level settings only: the endpoints = { s3 = ... } object's keys are its own.
+  const top = backend.slice(backend.indexOf('{') + 1).replace(/{[^{}]*}/g, '{}');
+  const settings = [...top.matchAll(/^\s*(\w+)\s*=/gm)].map((m) => m[1] ?? '');
+  for (const name of settings) {
+    if (s3BackendDeprecated.has(name)) problems.push(`${name} is deprecated in the s3 backend`);
+    else if (!s3BackendSettings.has(name))
+      problems.push(`${name} is not a setting of the s3 backend`);
+  }
+  for (const name of ['access_key', 'secret_key', 'token']) {
+    if (settings.includes(name))
+      problems.push(`${name} in the file: credentials belong in AWS_* variables`);
+  }
+  if (!/\buse_lockfile\s*=\s*true\b/.test(backend)) problems.push('use_lockfile = true missing');
+  if (!/\bs3\s*=\s*"https:\/\//.test(backend))
+    problems.push('endpoints = { s3 = "https://..." } missing');
   return problems;
 }
 
@@ -175,10 +277,22 @@ function balanced(text: string): boolean {
   return stack.length === 0;
 }
 
-/** Each top-level `resource "type" "name" { ... }` with its body. */
-function resources(text: string): [string, string][] {
+/** The `default` of each variable in variables.tf, as written (a string without its quotes). */
+function defaults(variables: string): Record<string, string> {
+  return Object.fromEntries(
+    blocks(variables, 'variable').map(([name, body]) => [
+      name,
+      /^\s*default\s*=\s*"?([^"\n]*)"?\s*$/m.exec(body)?.[1] ?? '',
+    ]),
+  );
+}
+
+/** Each `keyword "label" ["name"] { ... }` with its body: resources, data sources, backends. */
+function blocks(text: string, keyword: string): [string, string][] {
   const found: [string, string][] = [];
-  for (const match of text.matchAll(/resource\s+"(\w+)"\s+"\w+"\s*{/g)) {
+  for (const match of text.matchAll(
+    new RegExp(`\\b${keyword}\\s+"(\\w+)"(?:\\s+"\\w+")?\\s*{`, 'g'),
+  )) {
     let depth = 1;
     let end = match.index + match[0].length;
     while (depth > 0 && end < text.length) {
