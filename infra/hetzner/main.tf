@@ -61,11 +61,6 @@ moved {
   to   = hcloud_ssh_key.deploy[0]
 }
 
-# The server type, read from the API so that a plan stops with a clear message when the type is
-# not sold in the chosen location or is built for another CPU (see the precondition below).
-data "hcloud_server_type" "app" {
-  name = var.server_type
-}
 
 # Filters traffic in Hetzner's network, before the server sees it. Docker publishes ports with
 # its own NAT rules that a firewall on the server (ufw) never sees, so this is the layer that
@@ -162,24 +157,34 @@ resource "hcloud_server" "app" {
   })
 
   lifecycle {
-    # Checked at plan time against the API's list of locations for the type
-    # (hcloud_server_type's locations[].available). CI builds the images for linux/amd64 only
-    # (no `platforms` in .github/workflows/ci.yml), so an Arm type (cax*) could not run them.
-    precondition {
-      condition = contains(
-        [for place in data.hcloud_server_type.app.locations : place.name if place.available],
-        var.location,
-      )
-      error_message = "Server type ${var.server_type} is not available in ${var.location}: run `hcloud server-type describe ${var.server_type}` and pick another type or location."
-    }
-    precondition {
-      condition     = data.hcloud_server_type.app.architecture == "x86"
-      error_message = "Server type ${var.server_type} is not x86; the images are built for linux/amd64 only."
-    }
-
     # cloud-init runs once, at the first boot, and the disk holds the database: an edited
     # cloud-init.yaml or a newer image must not replace the server on the next apply. Replace it
     # on purpose, after a backup: terraform apply -replace=hcloud_server.app
     ignore_changes = [user_data, image, ssh_keys]
+  }
+}
+
+# The server type as Hetzner's API describes it, so that the plan says so when the type is not
+# sold in the chosen location, or is built for another CPU: CI builds the images for
+# linux/amd64 only (no `platforms` in .github/workflows/ci.yml), so an Arm type (cax*) could
+# not run them. A check, not a precondition: its failures are warnings (a data source nested
+# in a check block cannot fail the plan either), so a running server's plans keep working when
+# Hetzner later stops selling or retires its type. Read the warnings before the first apply.
+check "server_type" {
+  data "hcloud_server_type" "app" {
+    name = var.server_type
+  }
+
+  assert {
+    condition = contains(
+      [for place in data.hcloud_server_type.app.locations : place.name if place.available],
+      var.location,
+    )
+    error_message = "Server type ${var.server_type} is not available in ${var.location}: see `hcloud server-type describe ${var.server_type}` and choose another type or location."
+  }
+
+  assert {
+    condition     = data.hcloud_server_type.app.architecture == "x86"
+    error_message = "Server type ${var.server_type} is not x86; the images are built for linux/amd64 only."
   }
 }

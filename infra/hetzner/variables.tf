@@ -6,7 +6,7 @@ variable "name" {
 
 # The defaults below are names Hetzner's API accepted when these files were written; where each
 # comes from, and what to run before the first apply, is in docs/deploy/hetzner.md ("Check on
-# first deploy"). The plan itself refuses a server type that is not sold in the location.
+# first deploy"). The plan warns when the server type is not sold in the location (main.tf).
 
 variable "location" {
   description = "Hetzner location: fsn1, nbg1, hel1 (Europe), ash, hil (US), sin. Primary IPs live in one location, so the server must stay there. List: `hcloud location list`."

@@ -93,11 +93,12 @@ function terraformProblems(files: Record<string, string>): string[] {
     if (type === 'hcloud_server' && !/ipv4\s*=\s*hcloud_primary_ip\./.test(body)) {
       problems.push('main.tf: the server does not use the managed primary IPv4');
     }
-    if (type === 'hcloud_server' && !/precondition[\s\S]*data\.hcloud_server_type\./.test(body)) {
-      problems.push(
-        "main.tf: the server has no precondition on data.hcloud_server_type (the type's locations and architecture)",
-      );
-    }
+  }
+  // A check block (warnings), not a precondition, which would fail every plan of a running
+  // server once Hetzner stops selling its type.
+  const serverTypeCheck = blocks(main, 'check').find(([name]) => name === 'server_type')?.[1];
+  if (!serverTypeCheck?.includes('data "hcloud_server_type"')) {
+    problems.push('main.tf: no check "server_type" reading the type\'s locations and architecture');
   }
   const rules = [...main.matchAll(/rule\s*{([^}]*)}/g)].map(([, rule]) => {
     const field = (name: string) => new RegExp(`${name}\\s*=\\s*"([^"]*)"`).exec(rule ?? '')?.[1];

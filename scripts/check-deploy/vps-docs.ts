@@ -1,5 +1,5 @@
 // The VPS docs against what they describe. Every compose project name, state folder and
-// environment argument that docs/ and README.md give for the VPS must be the one
+// environment argument that docs/ and the READMEs give for the VPS must be the one
 // deploy/vps/lib.sh makes: a page that says `shipshape-prod` where the scripts say
 // `shipshape-production` leads whoever follows it to a second stack with empty volumes. And
 // docs/deploy/hetzner.md's "Check on first deploy" must name infra/hetzner's current defaults.
@@ -23,7 +23,7 @@ export async function checkVpsDocs(defaults: Record<string, string>): Promise<Ch
   const hetzner = pages.find((page) => page.path === 'docs/deploy/hetzner.md')?.text ?? '';
   return [
     {
-      name: "docs: the VPS's project names, state folders and environments are deploy/vps/lib.sh's",
+      name: "docs, READMEs: the VPS's project names, state folders and environments are deploy/vps/lib.sh's",
       problems: names
         ? pages.flatMap((page) => nameProblems(page, names))
         : ['deploy/vps/lib.sh: cannot find the environments, PROJECT or STATE_DIR'],
@@ -52,8 +52,9 @@ async function markdownPages(): Promise<Page[]> {
   const docs = (await readdir(join(root, 'docs'), { recursive: true }))
     .filter((file) => file.endsWith('.md'))
     .map((file) => `docs/${file}`);
+  const readmes = ['README.md', 'deploy/targets/README.md', 'infra/hetzner/README.md'];
   return Promise.all(
-    ['README.md', ...docs.sort()].map(async (path) => ({
+    [...readmes, ...docs.sort()].map(async (path) => ({
       path,
       text: await readFile(join(root, path), 'utf8'),
     })),
