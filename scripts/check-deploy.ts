@@ -8,11 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { checkComposeSchema } from './check-deploy/compose-schema';
+import { checkDocs } from './check-deploy/docs';
 import { checkHetzner } from './check-deploy/hetzner';
+import { checkImages } from './check-deploy/images';
 import { checkKubernetes } from './check-deploy/k8s';
 import { checkRailway } from './check-deploy/railway';
 import { checkRender } from './check-deploy/render';
 import type { CheckResult } from './check-deploy/result';
+import { checkTags } from './check-deploy/tags';
+import { checkWorkflowCommands } from './check-deploy/workflow-commands';
 import { checkWorkflows } from './check-deploy/workflows';
 import { requiredOutsideLocal } from './check-deploy/required-variables';
 
@@ -123,13 +127,19 @@ for (const { envFile, yaml } of resolved) {
 }
 
 // 6. The checks that live in scripts/check-deploy/, one module per kind of file.
-const moduleChecks: (() => Promise<CheckResult[]>)[] = [
+const moduleChecks: (() => CheckResult[] | Promise<CheckResult[]>)[] = [
   checkComposeSchema,
   checkRender,
   checkRailway,
   checkWorkflows,
   checkHetzner,
   checkKubernetes,
+  // The contracts with the world outside this repository: images pinned to tags their upstream
+  // publishes, programs the runner has, tags CI pushes, and docs that name what the scripts use.
+  checkImages,
+  checkWorkflowCommands,
+  checkTags,
+  checkDocs,
 ];
 for (const check of moduleChecks) {
   for (const { name, problems } of await check()) report(name, problems);
