@@ -98,6 +98,7 @@ running_or_new() {
   if [[ "$now" =~ ^ghcr\.io/[a-z0-9-]+/shipshape-$role@sha256:[0-9a-f]{64}$ ]]; then
     echo "$now"
   else
+    echo "$target: $role runs no image pinned by digest yet; it moves with the api" >&2
     echo "$new"
   fi
 }
