@@ -37,7 +37,7 @@ export async function checkHetzner(): Promise<CheckResult[]> {
     { name: 'infra/hetzner/*.tf: structure and rules', problems: terraformProblems(tf) },
     {
       name: "infra/hetzner/backend.tf.example: settings of Terraform's s3 backend",
-      problems: backendProblems(stripComments(await read('backend.tf.example'))),
+      problems: backendProblems(await read('backend.tf.example')),
     },
     {
       name: 'infra/hetzner/cloud-init.yaml: rendered, parsed, contents',
@@ -58,7 +58,11 @@ const retiredServerTypes = new Set([
   ...['cpx11', 'cpx21', 'cpx31', 'cpx41', 'cpx51'],
 ]);
 
-function terraformProblems(files: Record<string, string>): string[] {
+/** The rules for the .tf files, given each file's text by name (main.tf, variables.tf, …). */
+export function terraformProblems(texts: Record<string, string>): string[] {
+  const files = Object.fromEntries(
+    Object.entries(texts).map(([file, text]) => [file, stripComments(text)]),
+  );
   const problems: string[] = [];
   for (const [file, text] of Object.entries(files)) {
     if (!balanced(text)) problems.push(`${file}: unbalanced braces, brackets or parentheses`);
@@ -170,8 +174,8 @@ const s3BackendDeprecated = new Set([
   ...['shared_credentials_file', 'force_path_style'],
 ]);
 
-function backendProblems(text: string): string[] {
-  const backend = blocks(text, 'backend').find(([type]) => type === 's3')?.[1];
+export function backendProblems(text: string): string[] {
+  const backend = blocks(stripComments(text), 'backend').find(([type]) => type === 's3')?.[1];
   if (!backend) return ['no backend "s3" block'];
   const problems: string[] = [];
   // Top-level settings only: the endpoints = { s3 = ... } object's keys are its own.

@@ -9,7 +9,7 @@ import type { CheckResult } from './result';
 
 const root = join(import.meta.dirname, '..', '..');
 
-interface ScriptNames {
+export interface ScriptNames {
   environments: string[];
   /** The project is this prefix and the environment: `shipshape-` in `shipshape-production`. */
   projectPrefix: string;
@@ -35,7 +35,7 @@ export async function checkVpsDocs(defaults: Record<string, string>): Promise<Ch
   ];
 }
 
-function scriptNames(lib: string): ScriptNames | undefined {
+export function scriptNames(lib: string): ScriptNames | undefined {
   const environments = /case "\$ENV_NAME" in\s*\n\s*([\w |]+)\)/.exec(lib)?.[1];
   const projectPrefix = /PROJECT=\$\{SHIPSHAPE_PROJECT:-([\w.-]+)\$ENV_NAME\}/.exec(lib)?.[1];
   const stateRoot = /STATE_DIR=\$\{SHIPSHAPE_STATE_DIR:-([^$}]+)\$ENV_NAME\}/.exec(lib)?.[1];
@@ -43,7 +43,7 @@ function scriptNames(lib: string): ScriptNames | undefined {
   return { environments: environments.split('|').map((e) => e.trim()), projectPrefix, stateRoot };
 }
 
-interface Page {
+export interface Page {
   path: string;
   text: string;
 }
@@ -61,7 +61,7 @@ async function markdownPages(): Promise<Page[]> {
   );
 }
 
-function nameProblems({ path, text }: Page, names: ScriptNames): string[] {
+export function nameProblems({ path, text }: Page, names: ScriptNames): string[] {
   const { environments, projectPrefix, stateRoot } = names;
   const isEnvironment = (word: string) => environments.includes(word);
   // <env>, $ENV_NAME, "…": a placeholder, not a name.
@@ -106,7 +106,7 @@ function nameProblems({ path, text }: Page, names: ScriptNames): string[] {
   return problems;
 }
 
-function checklistProblems(hetzner: string, defaults: Record<string, string>): string[] {
+export function checklistProblems(hetzner: string, defaults: Record<string, string>): string[] {
   const section = hetzner.split(/^## Check on first deploy$/m)[1]?.split(/^## /m)[0];
   if (!section) return ['no "## Check on first deploy" section'];
   return ['server_type', 'location', 'image']
