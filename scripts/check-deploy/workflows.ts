@@ -107,6 +107,10 @@ export async function checkWorkflows(
       name: "workflow rules: every job that sets up pnpm checks it is packageManager's",
       problems: workflows.flatMap(pnpmProven),
     },
+    {
+      name: 'workflow rules: images are tagged only after the doctor passed',
+      problems: workflows.flatMap(tagsAfterDoctor),
+    },
   ];
 }
 
@@ -194,6 +198,32 @@ export function pnpmProven(w: Workflow): string[] {
       if (!run?.includes('pnpm --version') || !run.includes('packageManager')) {
         problems.push(
           `${where(w, uses)} job ${String(isScalar(key) ? key.value : key)}: the step after pnpm/action-setup must fail unless \`pnpm --version\` is package.json's packageManager`,
+        );
+      }
+    });
+  }
+  return problems;
+}
+
+/**
+ * A tag on GHCR says "this ran and passed" (the environment's tag, a release's v1.4.0), so in a
+ * job with a doctor step, no step before it may write one: a release that is then rolled back
+ * would keep its name. Writing a tag is `docker buildx imagetools create`.
+ */
+export function tagsAfterDoctor(w: Workflow): string[] {
+  const problems: string[] = [];
+  const jobs = w.doc.get('jobs');
+  if (!isMap(jobs)) return problems;
+  for (const { value: job } of jobs.items) {
+    const steps = isMap(job) ? job.get('steps') : undefined;
+    if (!isSeq(steps)) continue;
+    const doctor = steps.items.findIndex((step) => isMap(step) && step.get('id') === 'doctor');
+    if (doctor < 0) continue;
+    steps.items.slice(0, doctor).forEach((step) => {
+      const run = isMap(step) ? step.get('run', true) : undefined;
+      if (isScalar(run) && String(run.value).includes('imagetools create')) {
+        problems.push(
+          `${where(w, run)} writes an image tag before the doctor step: tag only what passed it`,
         );
       }
     });

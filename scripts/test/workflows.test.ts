@@ -1,9 +1,10 @@
-// The workflow rule that every job proves which pnpm it ran (scripts/check-deploy/workflows.ts):
-// it passes the committed workflows and catches a job whose check step was left out.
+// Two workflow rules of scripts/check-deploy/workflows.ts: every job proves which pnpm it ran,
+// and no image is tagged before the doctor passed. Each passes the committed workflows and
+// catches the mistake it exists for.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseWorkflow, pnpmProven } from '../check-deploy/workflows';
+import { parseWorkflow, pnpmProven, tagsAfterDoctor } from '../check-deploy/workflows';
 
 const read = (name: string) =>
   readFile(fileURLToPath(new URL(`../../.github/workflows/${name}`, import.meta.url)), 'utf8');
@@ -27,6 +28,28 @@ describe('the pnpm proof rule', () => {
       expect.stringMatching(
         /ci\.yml:\d+:\d+ job lint: the step after pnpm\/action-setup must fail/,
       ),
+    ]);
+  });
+});
+
+describe('the rule that tags follow the doctor', () => {
+  it('passes the committed deploy.yml, which tags after the doctor', async () => {
+    const text = await read('deploy.yml');
+    expect(text).toContain('imagetools create');
+    expect(tagsAfterDoctor(parseWorkflow('deploy.yml', text))).toEqual([]);
+  });
+
+  it('reports a step that tags the release before the doctor, as deploy.yml once did', async () => {
+    const text = (await read('deploy.yml')).replace(
+      '      - name: Doctor\n',
+      `      - name: Tag the release
+        run: docker buildx imagetools create --tag "$REPO:$RELEASE_TAG" "$REF"
+
+      - name: Doctor
+`,
+    );
+    expect(tagsAfterDoctor(parseWorkflow('deploy.yml', text))).toEqual([
+      expect.stringMatching(/deploy\.yml:\d+:\d+ writes an image tag before the doctor step/),
     ]);
   });
 });
