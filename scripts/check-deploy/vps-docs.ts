@@ -3,6 +3,8 @@
 // deploy/vps/lib.sh makes: a page that says `shipshape-prod` where the scripts say
 // `shipshape-production` leads whoever follows it to a second stack with empty volumes. And
 // docs/deploy/hetzner.md's "Check on first deploy" must name infra/hetzner's current defaults.
+// ./docs.ts reads the commands of the shell blocks; this reads every line, prose and READMEs
+// too (a volume name or a "two projects (…)" sentence is where a wrong name hides).
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CheckResult } from './result';
@@ -23,7 +25,7 @@ export async function checkVpsDocs(defaults: Record<string, string>): Promise<Ch
   const hetzner = pages.find((page) => page.path === 'docs/deploy/hetzner.md')?.text ?? '';
   return [
     {
-      name: "docs, READMEs: the VPS's project names, state folders and environments are deploy/vps/lib.sh's",
+      name: "docs and READMEs, prose included: the VPS's project names, state folders and script environments are deploy/vps/lib.sh's",
       problems: names
         ? pages.flatMap((page) => nameProblems(page, names))
         : ['deploy/vps/lib.sh: cannot find the environments, PROJECT or STATE_DIR'],
