@@ -1,37 +1,39 @@
-// Exercises deploy/vps/deploy.sh and rollback.sh against a real container engine, under load:
+// Deploys to a VPS the way CI does, through deploy/targets/vps.sh and SSH, under load:
 //   pnpm test:deploy
-// Deploys v1 of the three images, then v2 while clients keep requesting through Caddy, checks
-// that /api/version says v2, rolls back to v1 under the same load and checks v1. Every request
-// that fails or gets an unexpected status is counted; any at all makes the exit code 1.
-// Without an engine at DOCKER_HOST it says so and exits 0. v1 and v2 are the images built from
-// this tree (localhost/shipshape-{api,worker,web}:test, which pnpm test:containers makes) with
-// GIT_COMMIT set to v1 and v2 (see buildImages). Everything runs in the compose project
-// shipshape-rollout, removed at the end.
+// The VPS is a container of its own (scripts/test/vps-standin.ts): sshd, a deploy account, the
+// docker CLI and docker-compose, and the machine's container engine behind its docker socket.
+// Staging and production share it behind one front Caddy (deploy/vps/edge/), as
+// docs/guide/5-cd.md describes, on the host names staging.localhost and localhost.
+//   1. An env file copied from the example and not filled in is refused.
+//   2. v1 to staging, then v1 to production: a first deploy of each.
+//   3. v2 to production while clients keep reading and registering through the front Caddy over
+//      HTTPS. v2 changes all three images: the api and worker report another commit, and the web
+//      image serves another /version.txt. Staging still answers v1.
+//   4. `pnpm run doctor` against production over HTTPS, trusting the front Caddy's local CA.
+//   5. Back to v1 under the same load, as CI's rollback does it: vps.sh with the previous images.
+// Every failed request or unexpected status is counted; any at all makes the exit code 1.
+// Without an engine at DOCKER_HOST it says so and exits 0. The images are those `pnpm
+// test:containers` builds from this tree (localhost/shipshape-{api,worker,web}:test), built here
+// when missing. vps.sh sends the files of the commit checked out (HEAD), not uncommitted changes.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@shipshape/lifecycle';
+import { get, summary, underLoad, type LoadResult, type Site } from './test/https-load';
+import { buildStandin, docker, startStandin, type Standin } from './test/vps-standin';
 
 const root = join(import.meta.dirname, '..');
-const project = 'shipshape-rollout';
-// A subnet of its own, apart from the example env files (172.28/172.29.0) and other tests.
-const subnet = '172.29.77';
 const targets = ['api', 'worker', 'web'] as const;
-const image = (target: string, version: string) => `localhost/shipshape-${target}:${version}`;
+type Images = Record<(typeof targets)[number], string>;
+// The commit each version's api and worker report; vps.sh itself always sends HEAD's files.
+const commits = { v1: '1111111', v2: '2222222' } as const;
+type Version = keyof typeof commits;
+const environments = { staging: 'staging.localhost', production: 'localhost' } as const;
+type Environment = keyof typeof environments;
+const projects = ['shipshape-staging', 'shipshape-production', 'shipshape-edge'];
 
 const scratch = mkdtempSync(join(tmpdir(), 'vps-deploy-'));
-const envFile = join(scratch, 'staging.env');
-const deployEnv = {
-  ...process.env,
-  SHIPSHAPE_PROJECT: project,
-  SHIPSHAPE_ENV_FILE: envFile,
-  SHIPSHAPE_STATE_DIR: join(scratch, 'state'),
-  // The images exist only here; there is no registry to pull them from.
-  SHIPSHAPE_PULL: 'missing',
-  ...(isPodman() && { SHIPSHAPE_COMPOSE_FILES: podmanOverride() }),
-};
 const started = Date.now();
 const log = (line: string) =>
   console.log(`[vps-deploy +${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`);
@@ -44,7 +46,7 @@ if (!engineAnswers()) {
   process.exit(0);
 }
 
-const compose = composeCommand();
+let vps: Standin | undefined;
 let exitCode = 1;
 process.once('SIGINT', () => {
   tearDown();
@@ -60,42 +62,96 @@ try {
 process.exit(exitCode);
 
 async function main(): Promise<number> {
-  buildImages();
-  const httpPort = await freePort();
-  const httpsPort = await freePort();
-  writeEnvFile(httpPort, httpsPort);
-  const base = `http://127.0.0.1:${httpPort}`;
+  const commit = git(['rev-parse', 'HEAD']);
+  if (git(['status', '--porcelain', '--', 'docker-compose.prod.yml', 'deploy/vps']) !== '') {
+    log('note: docker-compose.prod.yml or deploy/vps has uncommitted changes; vps.sh sends HEAD');
+  }
+  if (leftovers()) {
+    log(`removing what an interrupted earlier run left (${projects.join(', ')})`);
+    tearDown(false);
+  }
+  const images = buildImages();
 
-  log('step 1: deploy v1 (nothing running yet)');
-  await deploy(['deploy/vps/deploy.sh', 'staging', ...targets.map((t) => image(t, 'v1'))]);
-  await expectVersion(base, 'v1');
-
-  log('step 2: deploy v2 under load');
-  const toV2 = await underLoad(base, () =>
-    deploy(['deploy/vps/deploy.sh', 'staging', ...targets.map((t) => image(t, 'v2'))]),
+  log('the VPS stand-in: building its image (cached after the first run) and starting it');
+  buildStandin(scratch);
+  const [httpPort, httpsPort] = [await freePort(), await freePort()];
+  const server = startStandin(
+    scratch,
+    isPodman() ? { SHIPSHAPE_COMPOSE_FILES: '/etc/shipshape/podman.yml' } : {},
   );
-  await expectVersion(base, 'v2');
+  vps = server;
+  log(
+    `VPS at ${server.host}:${server.port}, host key pinned: ${server.knownHosts.split(' ').slice(1).join(' ').slice(0, 40)}…`,
+  );
+  const deploy = (environment: Environment, version: Version) =>
+    vpsDeploy(server, environment, images[version], commit);
 
-  log('step 3: roll back to v1 under load');
-  const toV1 = await underLoad(base, () => deploy(['deploy/vps/rollback.sh', 'staging']));
-  await expectVersion(base, 'v1');
+  log('step 1: an unedited copy of the example env file is refused');
+  writeEnvFile(server, 'staging', { example: true }, httpPort, httpsPort);
+  const refused = await deploy('staging', 'v1').then(
+    () => '',
+    (error: unknown) => String(error),
+  );
+  if (!refused.includes("still holds the example's placeholders")) {
+    throw new Error(`vps.sh did not refuse the example env file for its placeholders: ${refused}`);
+  }
+  log('refused, as it should be');
+
+  log('step 2: v1 to staging, then v1 to production (the first deploy of each)');
+  for (const environment of ['staging', 'production'] as const) {
+    writeEnvFile(server, environment, { example: false }, httpPort, httpsPort);
+    await deploy(environment, 'v1');
+  }
+  const ca = edgeCa();
+  const site = (environment: Environment): Site => ({
+    origin: `https://${environments[environment]}:${httpsPort}`,
+    ca,
+    address: '127.0.0.1',
+  });
+  await expectVersion(site('staging'), 'v1');
+  await expectVersion(site('production'), 'v1');
+
+  log('step 3: v2 to production under load');
+  const toV2 = await underLoad(site('production'), () => deploy('production', 'v2'));
+  log(summary('deploy v2', toV2));
+  await expectVersion(site('production'), 'v2');
+  await expectVersion(site('staging'), 'v1');
+
+  log('step 4: the doctor, against production over HTTPS');
+  const caFile = join(scratch, 'edge-ca.pem');
+  writeFileSync(caFile, ca);
+  const doctor = spawnSync(
+    'pnpm',
+    [
+      '--silent',
+      'run',
+      'doctor',
+      site('production').origin,
+      '--http-port',
+      String(httpPort),
+    ].concat(['--ca', caFile, '--expect-commit', commits.v2]),
+    { cwd: root, stdio: 'inherit' },
+  );
+  if (doctor.status !== 0) throw new Error(`the doctor exited ${doctor.status}`);
+
+  log('step 5: production back to v1 under load, as CI rolls back (vps.sh, the previous images)');
+  const toV1 = await underLoad(site('production'), () => deploy('production', 'v1'));
+  log(summary('rollback v1', toV1));
+  await expectVersion(site('production'), 'v1');
 
   console.log('');
-  for (const [name, result] of [
+  const results: [string, LoadResult][] = [
     ['deploy v2', toV2],
     ['rollback v1', toV1],
-  ] as const) {
-    console.log(
-      `${name}: ${result.seconds.toFixed(1)} s, ${result.requests} requests (${result.posts} POST), ` +
-        `${result.failed} failed, ${result.unexpected} unexpected status; versions answering: ` +
-        Object.entries(result.versions)
-          .map(([version, count]) => `${version} ${count}`)
-          .join(', '),
-    );
+  ];
+  for (const [name, result] of results) {
+    console.log(summary(name, result));
     for (const problem of result.problems.slice(0, 10)) console.log(`  ${problem}`);
   }
-  const bad = toV2.failed + toV2.unexpected + toV1.failed + toV1.unexpected;
-  console.log(bad === 0 ? 'test-vps-deploy: passed' : `test-vps-deploy: ${bad} bad requests`);
+  const bad = results.reduce((sum, [, r]) => sum + r.failed + r.unexpected, 0);
+  console.log(
+    `test-vps-deploy: ${bad === 0 ? 'passed' : `${bad} bad requests`} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
   return bad === 0 ? 0 : 1;
 }
 
@@ -107,253 +163,214 @@ function engineAnswers(): boolean {
   return result.status === 0 && result.stdout.trim() !== '';
 }
 
-// The same choice as deploy/vps/lib.sh: the compose plugin if there is one, else docker-compose.
-function composeCommand(): string[] {
-  const plugin = spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' });
-  return plugin.status === 0 ? ['docker', 'compose'] : ['docker-compose'];
+function isPodman(): boolean {
+  return docker(['version', '--format', '{{json .Server.Components}}']).includes('Podman');
 }
 
-function buildImages(): void {
-  const exists = (tag: string) =>
-    spawnSync('docker', ['image', 'inspect', tag], { stdio: 'ignore' }).status === 0;
+function git(args: string[]): string {
+  return spawnSync('git', args, { cwd: root, encoding: 'utf8' }).stdout.trim();
+}
+
+/**
+ * v1 and v2 of each image, by digest as CI gives them: the image `pnpm test:containers` built
+ * from this tree, with the version's commit (api, worker) and a /version.txt (web) on top. Not
+ * builds of the Dockerfile with GIT_COMMIT as a build argument: podman 4.3 (buildah) reuses a
+ * cached ENV GIT_COMMIT layer when only a build argument changed.
+ */
+function buildImages(): Record<Version, Images> {
   const build = (tag: string, args: string[], cwd: string) => {
-    log(`image ${tag}: building`);
     const result = spawnSync('docker', ['build', '-q', '-t', tag, ...args], {
       cwd,
       encoding: 'utf8',
     });
     if (result.status !== 0) throw new Error(`docker build of ${tag} failed:\n${result.stderr}`);
   };
+  const byDigest = (tag: string, repository: string) => {
+    const digest = docker(['image', 'inspect', '--format', '{{.Digest}}', tag]).trim();
+    if (!digest.startsWith('sha256:')) throw new Error(`${tag} has no digest the engine reports`);
+    return `${repository}@${digest}`;
+  };
+  const images = { v1: {}, v2: {} } as Record<Version, Images>;
   for (const target of targets) {
-    // The images `pnpm test:containers` builds from this tree (localhost/shipshape-*:test), or
-    // a build of them here when that has not run.
-    const base = image(target, 'test');
-    if (exists(base)) log(`image ${base}: present, built from this tree by pnpm test:containers`);
-    else build(base, ['--target', target, '.'], root);
-    // v1 and v2 are that image with a commit each. Not builds of the Dockerfile with GIT_COMMIT
-    // as a build argument: the engine here (podman 4.3, buildah) reuses a cached ENV GIT_COMMIT
-    // layer when only a build argument changed, and the image would name an older commit.
-    for (const version of ['v1', 'v2']) {
+    const repository = `localhost/shipshape-${target}`;
+    const base = `${repository}:test`;
+    if (spawnSync('docker', ['image', 'inspect', base], { stdio: 'ignore' }).status === 0) {
+      log(`image ${base}: present, built from this tree by pnpm test:containers`);
+    } else {
+      log(`image ${base}: building (pnpm test:containers has not run)`);
+      build(base, ['--target', target, '.'], root);
+    }
+    for (const version of ['v1', 'v2'] as const) {
       const context = join(scratch, `${version}-${target}`);
-      const env = target === 'web' ? '' : `ENV GIT_COMMIT=${version}\n`;
       mkdirSync(context);
+      writeFileSync(join(context, 'version.txt'), `${version}\n`);
+      const changes =
+        target === 'web'
+          ? 'COPY version.txt /srv/version.txt\n'
+          : `ENV GIT_COMMIT=${commits[version]}\n`;
       writeFileSync(
         join(context, 'Dockerfile'),
-        `FROM ${base}\n${env}LABEL org.opencontainers.image.revision=${version}\n`,
+        `FROM ${base}\n${changes}LABEL org.opencontainers.image.revision=${commits[version]}\n`,
       );
-      build(image(target, version), ['.'], context);
+      build(`${repository}:${version}`, ['.'], context);
+      images[version][target] = byDigest(`${repository}:${version}`, repository);
     }
+    log(`image ${repository}: v1 and v2 by digest`);
   }
+  return images;
 }
 
-function isPodman(): boolean {
-  const result = spawnSync('docker', ['version', '--format', '{{json .Server.Components}}'], {
-    encoding: 'utf8',
-  });
-  return result.stdout.includes('Podman');
-}
-
-// docker-compose 1.29 compares a network's IPAM options with the compose file before each `up`;
-// podman reports an option Docker does not (driver: host-local), so without this every `up`
-// after the first would refuse with "needs to be recreated". Compose replaces `ipam` as a whole
-// when it merges files, so the subnet is repeated here.
-function podmanOverride(): string {
-  const file = join(scratch, 'podman.yml');
-  writeFileSync(
-    file,
-    [
-      'networks:',
-      '  backend:',
-      '    ipam:',
-      '      options:',
-      '        driver: host-local',
-      '      config:',
-      `        - subnet: ${subnet}.0/24`,
-      `          ip_range: ${subnet}.128/25`,
-      '',
-    ].join('\n'),
-  );
-  return file;
-}
-
-function writeEnvFile(httpPort: number, httpsPort: number): void {
-  const password = 'rollout-test-password-0123456789';
-  writeFileSync(
-    envFile,
-    [
-      `APP_ENV_FILE=${envFile}`,
-      // Required by docker-compose.prod.yml; deploy.sh pins the real images in an override.
-      'IMAGE_REGISTRY=localhost',
-      'IMAGE_TAG=v1',
-      'COMPOSE_PROFILES=s3',
-      // Plain HTTP on every host name: the load comes to 127.0.0.1:<port>.
-      'DOMAIN=:80',
-      `HTTP_PORT=${httpPort}`,
-      `HTTPS_PORT=${httpsPort}`,
-      `NETWORK_SUBNET=${subnet}.0/24`,
-      `NETWORK_DYNAMIC_RANGE=${subnet}.128/25`,
-      `CADDY_ADDRESS=${subnet}.10`,
-      `POSTGRES_PASSWORD=${password}`,
-      'APP_ENV=staging',
-      `DATABASE_URL=postgres://shipshape:${password}@postgres:5432/shipshape`,
-      'REDIS_URL=redis://redis:6379',
-      'REDIS_PREFIX=shipshape-rollout',
-      'SESSION_SECRET=rollout-test-session-secret-0123456789-abcdefghijklmnop',
-      `TRUST_PROXY=${subnet}.10`,
-      'S3_ENDPOINT=http://rustfs:9000',
-      'S3_BUCKET=shipshape',
-      'S3_ACCESS_KEY_ID=rustfs-rollout',
-      'S3_SECRET_ACCESS_KEY=rustfs-rollout-secret-0123456789',
-      'S3_FORCE_PATH_STYLE=true',
-      'S3_CHECKSUM=when_required',
-      '',
-    ].join('\n'),
+/**
+ * The server's env file, as a team writes it from deploy/env/<env>.env.example: the example
+ * itself (step 1), or filled in with this test's secrets, host names, subnets of its own (apart
+ * from the examples' and other tests') and the front Caddy's ports on the loopback.
+ */
+function writeEnvFile(
+  vps: Standin,
+  environment: Environment,
+  { example }: { example: boolean },
+  httpPort: number,
+  httpsPort: number,
+) {
+  const dir = `/srv/shipshape/${environment}/deploy/env`;
+  const file = `${dir}/${environment}.env`;
+  const subnet = environment === 'production' ? '172.29.78' : '172.29.79';
+  const edge = '172.29.80';
+  const password = `${environment}-test-password-0123456789`;
+  const text = example
+    ? undefined
+    : [
+        'IMAGE_REGISTRY=localhost',
+        'IMAGE_TAG=unused',
+        `DOMAIN=${environments[environment]}`,
+        `NETWORK_SUBNET=${subnet}.0/24`,
+        `NETWORK_DYNAMIC_RANGE=${subnet}.128/25`,
+        `EDGE_NETWORK_SUBNET=${edge}.0/24`,
+        `EDGE_NETWORK_DYNAMIC_RANGE=${edge}.128/25`,
+        `EDGE_ADDRESS=${edge}.2`,
+        `EDGE_HTTP_PORT=127.0.0.1:${httpPort}`,
+        `EDGE_HTTPS_PORT=127.0.0.1:${httpsPort}`,
+        `POSTGRES_PASSWORD=${password}`,
+        'COMPOSE_PROFILES=s3',
+        `APP_ENV=${environment}`,
+        `DATABASE_URL=postgres://shipshape:${password}@postgres:5432/shipshape`,
+        'REDIS_URL=redis://redis:6379',
+        `REDIS_PREFIX=shipshape-${environment}`,
+        `SESSION_SECRET=${environment}-test-session-secret-0123456789-abcdefghijklmnop`,
+        `TRUST_PROXY=${subnet}.0/24,${edge}.2`,
+        'S3_ENDPOINT=http://rustfs:9000',
+        'S3_BUCKET=shipshape',
+        `S3_ACCESS_KEY_ID=rustfs-${environment}`,
+        'S3_SECRET_ACCESS_KEY=rustfs-test-secret-0123456789',
+        'S3_FORCE_PATH_STYLE=true',
+        'S3_CHECKSUM=when_required',
+        '',
+      ].join('\n');
+  vps.exec(`install -d -o deploy -g deploy ${dir}`);
+  vps.exec(
+    `cat > ${file} && chown deploy: ${file} && chmod 600 ${file}`,
+    text ?? exampleFile(environment),
   );
 }
 
-/** Runs a deploy script, its lines indented under ours; rejects when it exits non-zero. */
-function deploy(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', args, { cwd: root, env: deployEnv });
+function exampleFile(environment: Environment): string {
+  return readFileSync(join(root, `deploy/env/${environment}.env.example`), 'utf8');
+}
+
+/** deploy/targets/vps.sh with the variables deploy.yml passes; its lines indented under ours. */
+function vpsDeploy(vps: Standin, environment: Environment, images: Images, commit: string) {
+  log(
+    `vps.sh: ${environment} ← api ${images.api.slice(-12)}, worker ${images.worker.slice(-12)}, web ${images.web.slice(-12)}`,
+  );
+  const env = {
+    ...process.env,
+    DEPLOY_ENV: environment,
+    API_IMAGE: images.api,
+    WORKER_IMAGE: images.worker,
+    WEB_IMAGE: images.web,
+    GIT_COMMIT: commit,
+    VPS_HOST: vps.host,
+    VPS_PORT: String(vps.port),
+    VPS_USER: vps.user,
+    VPS_SSH_KEY: vps.key,
+    VPS_KNOWN_HOSTS: vps.knownHosts,
+  };
+  return new Promise<void>((resolve, reject) => {
+    const child = spawn('bash', ['deploy/targets/vps.sh'], { cwd: root, env });
+    let last = '';
     const relay = (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) if (line) console.log(`    | ${line}`);
+      for (const line of chunk.toString().split('\n')) {
+        if (line) console.log(`    | ${line}`);
+        if (line) last = line;
+      }
     };
     child.stdout.on('data', relay);
     child.stderr.on('data', relay);
     child.on('error', reject);
     child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${args[0]} exited ${code}`)),
+      code === 0 ? resolve() : reject(new Error(`vps.sh exited ${code}: ${last}`)),
     );
   });
 }
 
-async function expectVersion(base: string, version: string): Promise<void> {
-  const response = await fetch(`${base}/api/version`, { signal: AbortSignal.timeout(10_000) });
-  const body = (await response.json()) as { commit?: string };
-  if (body.commit !== version) {
-    throw new Error(`/api/version says ${JSON.stringify(body)}, expected commit ${version}`);
+/** The root certificate of the front Caddy's local CA, which signs localhost's certificates. */
+function edgeCa(): string {
+  const edge = docker([
+    'ps',
+    '-q',
+    '--filter',
+    'label=com.docker.compose.project=shipshape-edge',
+  ]).trim();
+  return docker(['exec', edge, 'cat', '/data/caddy/pki/authorities/local/root.crt']);
+}
+
+async function expectVersion(site: Site, version: Version): Promise<void> {
+  const api = await get(site, '/api/version');
+  const web = await get(site, '/version.txt');
+  const commit = (JSON.parse(api.body) as { commit?: string }).commit;
+  if (commit !== commits[version] || web.body.trim() !== version) {
+    throw new Error(
+      `${site.origin} serves api ${commit} and web ${web.body.trim()}, expected ${version}`,
+    );
   }
-  log(`/api/version says ${version}`);
+  log(`${site.origin}: api and web are ${version}`);
 }
 
-interface LoadResult {
-  seconds: number;
-  requests: number;
-  posts: number;
-  failed: number;
-  unexpected: number;
-  versions: Record<string, number>;
-  problems: string[];
+function leftovers(): boolean {
+  return projects.some(
+    (project) =>
+      docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`]).trim() !==
+      '',
+  );
 }
 
-/**
- * Keeps four keep-alive clients asking GET /api/auth/session and /api/version, and one client
- * registering a new account (POST) every 200 ms, from a second before `action` until two
- * seconds after it. A POST is never retried by Caddy once it reached an API, so it shows
- * whether a request was cut during the drain.
- */
-async function underLoad(base: string, action: () => Promise<void>): Promise<LoadResult> {
-  const result: LoadResult = {
-    seconds: 0,
-    requests: 0,
-    posts: 0,
-    failed: 0,
-    unexpected: 0,
-    versions: {},
-    problems: [],
-  };
-  let running = true;
-  const request = async (path: string, init: RequestInit, expected: number) => {
-    result.requests += 1;
-    const at = ((Date.now() - started) / 1000).toFixed(1);
-    try {
-      const response = await fetch(`${base}${path}`, {
-        ...init,
-        signal: AbortSignal.timeout(10_000),
+/** Removes the stand-in, and the compose projects it started on the engine, by their labels. */
+function tearDown(withScratch = true): void {
+  if (withScratch) log('removing the VPS stand-in, the three compose projects and their volumes');
+  vps?.remove();
+  const remove = (kind: 'container' | 'volume' | 'network', ids: string) => {
+    const list = ids.split('\n').filter(Boolean);
+    if (list.length > 0)
+      spawnSync('docker', [kind, 'rm', ...(kind === 'container' ? ['-f'] : []), ...list], {
+        stdio: 'ignore',
       });
-      const text = await response.text();
-      if (response.status !== expected) {
-        result.unexpected += 1;
-        result.problems.push(
-          `+${at}s ${init.method ?? 'GET'} ${path}: ${response.status} ${text.slice(0, 120)}`,
-        );
-      } else if (path === '/api/version') {
-        const commit = (JSON.parse(text) as { commit: string }).commit;
-        result.versions[commit] = (result.versions[commit] ?? 0) + 1;
-      }
-    } catch (error) {
-      result.failed += 1;
-      const cause = (error as Error & { cause?: Error }).cause?.message ?? '';
-      result.problems.push(
-        `+${at}s ${init.method ?? 'GET'} ${path}: ${(error as Error).message} ${cause}`,
-      );
-    }
   };
-  const reader = async () => {
-    while (running) {
-      await request('/api/auth/session', {}, 200);
-      await request('/api/version', {}, 200);
-    }
-  };
-  const writer = async () => {
-    for (let n = 0; running; n += 1) {
-      result.posts += 1;
-      await request(
-        '/api/auth/register',
-        {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', origin: base },
-          body: JSON.stringify({
-            email: `rollout-${Date.now()}-${n}@example.com`,
-            password: 'correct horse battery staple',
-          }),
-        },
-        201,
-      );
-      await sleep(200);
-    }
-  };
-  const clients = [reader(), reader(), reader(), reader(), writer()];
-  const begin = Date.now();
-  await sleep(1000);
-  try {
-    await action();
-  } finally {
-    await sleep(2000);
-    running = false;
-    await Promise.all(clients);
+  for (const project of projects) {
+    const filter = ['--filter', `label=com.docker.compose.project=${project}`];
+    remove('container', spawnSync('docker', ['ps', '-aq', ...filter], { encoding: 'utf8' }).stdout);
   }
-  result.seconds = (Date.now() - begin) / 1000;
-  log(
-    `load: ${result.requests} requests, ${result.failed} failed, ${result.unexpected} unexpected status`,
-  );
-  return result;
-}
-
-function tearDown(): void {
-  if (!existsSync(envFile)) return;
-  log(`removing the compose project ${project} and its volumes`);
-  const [command = 'docker-compose', ...prefix] = compose;
-  spawnSync(
-    command,
-    [
-      ...prefix,
-      '--project-name',
-      project,
-      '--env-file',
-      envFile,
-      '-f',
-      'docker-compose.prod.yml',
-      ...(deployEnv.SHIPSHAPE_COMPOSE_FILES ? ['-f', deployEnv.SHIPSHAPE_COMPOSE_FILES] : []),
-      '--profile',
-      's3',
-      'down',
-      '-v',
-      '--remove-orphans',
-      '--timeout',
-      '5',
-    ],
-    { cwd: root, stdio: 'inherit' },
-  );
-  rmSync(scratch, { recursive: true, force: true });
+  for (const project of projects) {
+    const filter = ['--filter', `label=com.docker.compose.project=${project}`];
+    remove(
+      'volume',
+      spawnSync('docker', ['volume', 'ls', '-q', ...filter], { encoding: 'utf8' }).stdout,
+    );
+    remove(
+      'network',
+      spawnSync('docker', ['network', 'ls', '-q', ...filter], { encoding: 'utf8' }).stdout,
+    );
+  }
+  remove('volume', 'shipshape-edge-files');
+  remove('network', 'shipshape-edge');
+  if (withScratch) rmSync(scratch, { recursive: true, force: true });
 }

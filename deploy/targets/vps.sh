@@ -16,7 +16,10 @@ fail() {
 # What this target needs: the server, the account, its private key and the server's public host key.
 : "${VPS_HOST:=}" "${VPS_USER:=}" "${VPS_SSH_KEY:=}" "${VPS_KNOWN_HOSTS:=}"
 port="${VPS_PORT:-22}"
-app_dir="${VPS_APP_DIR:-/srv/shipshape}"
+# One folder per environment, inside the one the server's setup gives the deploy user: each holds
+# its env file and the files of the release it runs, so a staging deploy never changes the
+# compose file that production's scripts read.
+app_dir="${VPS_APP_DIR:-/srv/shipshape/$DEPLOY_ENV}"
 
 # Every value that ends up in the command line on the server is checked against a strict pattern
 # first, so none of them can carry shell syntax there.

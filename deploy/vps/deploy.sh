@@ -7,14 +7,19 @@
 # they are not running; run the migrations from the new api image; start the new api beside
 # the old one and wait for its healthcheck; Caddy finds both under the name `api`, so new
 # connections reach the new one while the old one drains on SIGTERM (ADR 014); the same for
-# the worker; Caddy itself is replaced only when its files changed; record the images, the
+# the worker and for web (this environment's Caddy with the built frontend), which the
+# server's front Caddy finds under <project>-web; hand that front Caddy this environment's
+# DOMAIN (edge.sh, which also starts it when the host has none yet); record the images, the
 # previous ones kept for rollback.sh.
 #
-# Settings (environment): SHIPSHAPE_PULL=always|missing (default always: a tag may have moved),
-# SHIPSHAPE_HEALTH_TIMEOUT (seconds, default 120), SHIPSHAPE_MIGRATE=0 (rollback.sh: skip the
-# migrations), and the locations in lib.sh.
+# Settings (environment): SHIPSHAPE_PULL=always|missing (default always: a tag may have moved;
+# an image given by digest that is already here is never pulled again, since it cannot have
+# changed), SHIPSHAPE_HEALTH_TIMEOUT (seconds, default 120), SHIPSHAPE_MIGRATE=0 (rollback.sh:
+# skip the migrations), and the locations in lib.sh.
 # shellcheck source=deploy/vps/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=deploy/vps/edge.sh
+source "$VPS_DIR/edge.sh"
 
 compose() { "${COMPOSE[@]}" -f "$NEXT" "$@"; }
 elapsed() { echo "$((SECONDS - STARTED)) s"; }
@@ -89,7 +94,8 @@ roll_out() {
   note "$service: new ready ($(elapsed))"
   if [ "$scale" != 0 ]; then
     # SIGTERM: the API closes its port at once and finishes the requests it holds (ADR 014);
-    # Caddy's next connection to `api` finds the new container. The worker finishes its jobs.
+    # Caddy's next connection to `api` finds the new container. The worker finishes its jobs;
+    # Caddy closes its listener and finishes the requests under way, as the API does.
     note "$service: draining and stopping the old ($(echo "$old" | cut -c1-12 | tr '\n' ' '))"
     # shellcheck disable=SC2086
     docker stop --time "$STOP_TIMEOUT" $old >/dev/null
@@ -98,10 +104,6 @@ roll_out() {
     note "$service: old removed ($(elapsed))"
   fi
 }
-
-# Image layers (content only): two builds of the same files differ only in labels such as
-# the commit, which do not need a new Caddy.
-layers() { docker image inspect --format '{{json .RootFS.Layers}}' "$1"; }
 
 # Everything runs from main, at the last line: bash has read the whole file before the
 # first step, so the next deploy unpacking a new copy over this one cannot change it mid-run.
@@ -130,7 +132,8 @@ main() {
 
   step "pulling images (policy: $PULL)"
   for image in "$NEW_API" "$NEW_WORKER" "$NEW_WEB"; do
-    if [ "$PULL" = missing ] && docker image inspect "$image" >/dev/null 2>&1; then
+    if { [ "$PULL" = missing ] || [[ "$image" == *@sha256:* ]]; } &&
+      docker image inspect "$image" >/dev/null 2>&1; then
       note "$image: present"
     else
       docker pull --quiet "$image" >/dev/null
@@ -138,20 +141,10 @@ main() {
     fi
   done
 
-  # Caddy holds ports 80 and 443, so a second one cannot start beside it: replacing it refuses
-  # connections for a moment. Keep the running one when only its labels differ.
-  WEB=$NEW_WEB
-  web_id=$("${COMPOSE[@]}" ps -q web 2>/dev/null || true)
-  if [ -n "$web_id" ]; then
-    running_web=$(docker inspect --format '{{.Config.Image}}' "$web_id")
-    if [ "$running_web" != "$NEW_WEB" ] && [ "$(layers "$running_web")" = "$(layers "$NEW_WEB")" ]; then
-      note "web: $NEW_WEB has the same files as the running $running_web; keeping Caddy as it is"
-      WEB=$running_web
-    fi
-  fi
-  write_override "$NEXT" "$NEW_API" "$NEW_WORKER" "$WEB"
+  write_override "$NEXT" "$NEW_API" "$NEW_WORKER" "$NEW_WEB"
 
   step "starting the services a release does not replace"
+  ensure_edge
   backing=(postgres redis)
   has_profile s3 && backing+=(rustfs)
   compose up -d "${backing[@]}"
@@ -178,26 +171,22 @@ main() {
   step 'rolling out worker'
   roll_out worker
 
-  step 'web (Caddy)'
-  # Recreates Caddy only if its image or settings changed; otherwise "up-to-date".
-  if [ -n "$web_id" ] && [ "$WEB" != "$(docker inspect --format '{{.Config.Image}}' "$web_id")" ]; then
-    note 'web: new files; replacing Caddy refuses connections for a moment'
-  fi
-  compose up -d --no-deps web
-  # shellcheck disable=SC2046
-  wait_ready $(compose ps -q web) || die 'Caddy did not start'
+  step 'rolling out web'
+  roll_out web
+  step "front Caddy: serving $DOMAIN"
+  publish_site
 
   step 'recording the release'
   if [ -f "$STATE_DIR/current" ]; then
     read_images "$STATE_DIR/current"
-    if [ "$API_IMAGE $WORKER_IMAGE $WEB_IMAGE" != "$NEW_API $NEW_WORKER $WEB" ]; then
+    if [ "$API_IMAGE $WORKER_IMAGE $WEB_IMAGE" != "$NEW_API $NEW_WORKER $NEW_WEB" ]; then
       cp "$STATE_DIR/current" "$STATE_DIR/previous"
     fi
   fi
-  write_images "$STATE_DIR/current" "$NEW_API" "$NEW_WORKER" "$WEB"
+  write_images "$STATE_DIR/current" "$NEW_API" "$NEW_WORKER" "$NEW_WEB"
   mv "$NEXT" "$STATE_DIR/images.yml"
   printf '%s %s api=%s worker=%s web=%s %ss\n' "$(date -u +%FT%TZ)" "$ACTION" \
-    "$NEW_API" "$NEW_WORKER" "$WEB" "$((SECONDS - STARTED))" >>"$STATE_DIR/deploys.log"
+    "$NEW_API" "$NEW_WORKER" "$NEW_WEB" "$((SECONDS - STARTED))" >>"$STATE_DIR/deploys.log"
   note "current:  $(tr '\n' ' ' <"$STATE_DIR/current")"
   [ -f "$STATE_DIR/previous" ] && note "previous: $(tr '\n' ' ' <"$STATE_DIR/previous")"
   step "done in $(elapsed)"

@@ -4,11 +4,14 @@
 #
 # An environment (staging or production) is a compose project on this host:
 #   project   shipshape-<env>                      (SHIPSHAPE_PROJECT overrides it)
-#   env file  <checkout>/deploy/env/<env>.env      (SHIPSHAPE_ENV_FILE)
+#   env file  <app dir>/deploy/env/<env>.env       (SHIPSHAPE_ENV_FILE)
 #   state     /var/lib/shipshape/<env>/            (SHIPSHAPE_STATE_DIR)
 #               current, previous   the three image references, one KEY=ref line each
-#               images.yml          a compose override that pins those images
+#               images.yml          a compose override that pins those images and puts the
+#                                   environment's Caddy behind the server's front Caddy
 #               deploys.log         one line per deploy or rollback
+# Every environment on the host sits behind one front Caddy, the compose project shipshape-edge
+# (deploy/vps/edge/), which owns ports 80 and 443 (ADR 024).
 # The overrides exist so that a test can run a throwaway environment beside real ones, and
 # SHIPSHAPE_COMPOSE_FILES (colon-separated) adds compose files after docker-compose.prod.yml,
 # for an engine that needs one (scripts/test-vps-deploy.ts on podman).
@@ -38,18 +41,33 @@ load_environment() {
   STATE_DIR=${SHIPSHAPE_STATE_DIR:-/var/lib/shipshape/$ENV_NAME}
   [ -f "$ENV_FILE" ] || die "no env file at $ENV_FILE (copy deploy/env/$ENV_NAME.env.example and fill it in)"
   [ -f "$ROOT/docker-compose.prod.yml" ] || die "no docker-compose.prod.yml in $ROOT"
+  refuse_placeholders
   mkdir -p "$STATE_DIR"
+
+  # The app reads the same file as compose (env_file: ${APP_ENV_FILE}), whatever APP_ENV_FILE
+  # the file says: a copy of the example would otherwise still name the example, and the app
+  # would run with its placeholder secrets. A variable set here wins over the env file.
+  export APP_ENV_FILE=$ENV_FILE
+  # Behind the front Caddy, the environment's Caddy publishes nothing the world can reach:
+  # its ports go to 127.0.0.1 at a port the engine picks (0), so two of them, or two
+  # environments, never compete. It has no fixed address either, so the new one can start
+  # beside the old during a release; its API trusts the subnet (TRUST_PROXY).
+  export HTTP_PORT=127.0.0.1:0 HTTPS_PORT=127.0.0.1:0 CADDY_ADDRESS=
+  DOMAIN=$(env_value DOMAIN)
+  [[ "$DOMAIN" =~ ^[A-Za-z0-9.-]+(,\ *[A-Za-z0-9.-]+)*$ ]] ||
+    die "DOMAIN in $ENV_FILE must be one host name or a comma-separated list of them, got '$DOMAIN'"
+  EDGE_ADDRESS=$(env_value EDGE_ADDRESS 172.27.0.2)
 
   # Compose v2 is a docker plugin (`docker compose`); hosts that still have only the Python
   # docker-compose 1.29 get that. Both take the same options used here.
   if docker compose version >/dev/null 2>&1; then
-    COMPOSE=(docker compose)
+    COMPOSE_COMMAND=(docker compose)
   elif command -v docker-compose >/dev/null 2>&1; then
-    COMPOSE=(docker-compose)
+    COMPOSE_COMMAND=(docker-compose)
   else
     die 'neither the compose plugin (docker compose) nor docker-compose is installed'
   fi
-  COMPOSE+=(--project-name "$PROJECT" --env-file "$ENV_FILE" -f "$ROOT/docker-compose.prod.yml")
+  COMPOSE=("${COMPOSE_COMMAND[@]}" --project-name "$PROJECT" --env-file "$ENV_FILE" -f "$ROOT/docker-compose.prod.yml")
   local extra file
   IFS=: read -ra extra <<<"${SHIPSHAPE_COMPOSE_FILES:-}"
   for file in "${extra[@]}"; do
@@ -66,6 +84,22 @@ load_environment() {
     COMPOSE+=(--profile "$profile")
     PROFILES+=("$profile")
   done
+}
+
+# The last value of a variable in the env file, without quotes; $2 when it is not there.
+env_value() {
+  local value
+  value=$(sed -n "s/^$1=//p" "$ENV_FILE" | tail -n 1 | tr -d "\"'")
+  echo "${value:-${2:-}}"
+}
+
+# An env file copied from the example and not filled in must not start anything: Postgres
+# would keep the placeholder password in its volume even after the file is fixed.
+refuse_placeholders() {
+  local unfilled
+  unfilled=$(sed -n 's/^\([A-Z_]*\)=.*replace-with-.*/\1/p' "$ENV_FILE" | tr '\n' ' ')
+  [ -z "$unfilled" ] ||
+    die "$ENV_FILE still holds the example's placeholders: ${unfilled}(fill in each; openssl rand -base64 32 makes a secret)"
 }
 
 has_profile() {
@@ -91,7 +125,10 @@ write_images() {
   mv "$1.tmp" "$1"
 }
 
-# The compose override that pins the three images. migrate runs from the api image.
+# The compose override that pins the three images (migrate runs from the api image) and puts
+# the environment's Caddy behind the front Caddy: plain HTTP on port 80 for whatever host name
+# the front Caddy sends, trusting exactly its X-Forwarded-For, and found on the shared network
+# under an alias of its own (every container there also answers to plain `web`).
 write_override() {
   cat >"$1.tmp" <<YAML
 # Written by deploy/vps/deploy.sh: the images this environment runs. Do not edit; deploy instead.
@@ -104,6 +141,16 @@ services:
     image: '$3'
   web:
     image: '$4'
+    environment:
+      DOMAIN: ':80'
+      CADDY_TRUSTED_PROXIES: '$EDGE_ADDRESS'
+    networks:
+      edge:
+        aliases: ['$PROJECT-web']
+networks:
+  edge:
+    external: true
+    name: shipshape-edge
 YAML
   mv "$1.tmp" "$1"
 }
