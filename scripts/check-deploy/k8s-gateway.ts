@@ -1,0 +1,119 @@
+// The Gateway API objects' rules, beyond what their schemas say: the Gateway exposes Caddy alone,
+// over HTTPS, with a certificate cert-manager can issue for it.
+import type { K8sObject } from './k8s-rules';
+
+/** The one Service a route may expose: Caddy, which keeps /metrics and the rest in line. */
+export const publicService = 'web';
+
+interface Listener {
+  name: string;
+  protocol: string;
+  port: number;
+  hostname?: string;
+  tls?: { mode?: string; certificateRefs?: { name: string; kind?: string; namespace?: string }[] };
+}
+interface ParentRef {
+  name: string;
+  kind?: string;
+  sectionName?: string;
+}
+interface RouteRule {
+  backendRefs?: { name: string; kind?: string; port?: number }[];
+  filters?: { type: string; requestRedirect?: { scheme?: string } }[];
+}
+
+/**
+ * The Gateway API objects: routes hang on listeners that exist; only Caddy (the web Service) is
+ * a backend, so the API and its /metrics are never reached around it; a plain-HTTP listener only
+ * redirects; every HTTPS listener meets cert-manager's conditions for a Certificate
+ * (cert-manager.io/docs/usage/gateway), from an Issuer whose HTTP-01 route has a port-80
+ * listener to hang on.
+ */
+export function gatewayProblems(objects: K8sObject[]): string[] {
+  const problems: string[] = [];
+  const named = (kind: string, name?: string) =>
+    objects.find((object) => object.kind === kind && object.metadata?.name === name);
+  const listenerOf = (ref: ParentRef) =>
+    ((named('Gateway', ref.name)?.spec?.listeners ?? []) as Listener[]).find(
+      (listener) => listener.name === ref.sectionName,
+    );
+  const webPorts = ((named('Service', publicService)?.spec?.ports ?? []) as { port: number }[]).map(
+    (port) => port.port,
+  );
+
+  for (const route of objects.filter((object) => object.kind === 'HTTPRoute')) {
+    const id = `HTTPRoute/${route.metadata?.name}`;
+    const rules = (route.spec?.rules ?? []) as RouteRule[];
+    for (const ref of (route.spec?.parentRefs ?? []) as ParentRef[]) {
+      const listener = listenerOf(ref);
+      if ((ref.kind ?? 'Gateway') !== 'Gateway' || !ref.sectionName || !listener) {
+        problems.push(`${id}: parentRef ${ref.name}/${ref.sectionName} is no listener here`);
+      } else if (listener.protocol === 'HTTP' && !rules.every(redirectsToHttps)) {
+        problems.push(`${id}: serves plain HTTP on ${ref.name}/${ref.sectionName}; redirect`);
+      }
+    }
+    for (const backend of rules.flatMap((rule) => rule.backendRefs ?? [])) {
+      if ((backend.kind ?? 'Service') !== 'Service' || backend.name !== publicService) {
+        problems.push(
+          `${id}: exposes ${backend.name}; only ${publicService} (Caddy) may be public`,
+        );
+      } else if (!webPorts.includes(backend.port ?? -1)) {
+        problems.push(`${id}: port ${backend.port} is not a port of Service/${publicService}`);
+      }
+    }
+  }
+
+  for (const gateway of objects.filter((object) => object.kind === 'Gateway')) {
+    const id = `Gateway/${gateway.metadata?.name}`;
+    const annotations = gateway.metadata?.annotations ?? {};
+    const issuer = annotations['cert-manager.io/issuer'];
+    if (!issuer && !annotations['cert-manager.io/cluster-issuer']) {
+      problems.push(
+        `${id}: no cert-manager.io/issuer or cert-manager.io/cluster-issuer annotation`,
+      );
+    } else if (issuer && !named('Issuer', issuer)) {
+      problems.push(`${id}: its cert-manager.io/issuer ${issuer} is not here`);
+    }
+    for (const listener of (gateway.spec?.listeners ?? []) as Listener[]) {
+      const refs = listener.tls?.certificateRefs ?? [];
+      const issuable =
+        listener.hostname &&
+        (listener.tls?.mode ?? 'Terminate') === 'Terminate' &&
+        refs.length > 0 &&
+        refs.every((ref) => (ref.kind ?? 'Secret') === 'Secret' && !ref.namespace);
+      if (listener.protocol === 'HTTPS' && !issuable) {
+        problems.push(
+          `${id} listener ${listener.name}: cert-manager needs a hostname, tls.mode Terminate ` +
+            'and a certificateRef to a Secret in this namespace',
+        );
+      }
+    }
+  }
+
+  for (const issuer of objects.filter((object) => object.kind === 'Issuer')) {
+    const { solvers = [] } = (issuer.spec?.acme ?? {}) as {
+      solvers?: { http01?: { gatewayHTTPRoute?: { parentRefs?: ParentRef[] } } }[];
+    };
+    for (const ref of solvers.flatMap(
+      (solver) => solver.http01?.gatewayHTTPRoute?.parentRefs ?? [],
+    )) {
+      const listener = listenerOf(ref);
+      if (listener?.protocol !== 'HTTP' || listener.port !== 80) {
+        problems.push(
+          `Issuer/${issuer.metadata?.name}: HTTP-01 parentRef ${ref.name}/${ref.sectionName} ` +
+            'is no HTTP listener on port 80 here',
+        );
+      }
+    }
+  }
+  return problems;
+}
+
+function redirectsToHttps(rule: RouteRule): boolean {
+  return (
+    !rule.backendRefs?.length &&
+    (rule.filters ?? []).some(
+      (filter) => filter.type === 'RequestRedirect' && filter.requestRedirect?.scheme === 'https',
+    )
+  );
+}
