@@ -127,8 +127,15 @@ export function imageReferences(root: string): ImageReference[] {
     ...['docker-compose.yml', 'docker-compose.prod.yml', 'render.yaml'].filter(exists),
     ...listFiles(root, '.github/workflows', /\.ya?ml$/),
     ...listFiles(root, 'infra/k8s', /\.ya?ml$/),
+    // Compose files beside the scripts (the VPS's front Caddy, the test stand-ins).
+    ...listFiles(root, 'deploy', /\.ya?ml$/).filter((path) => path !== pinFile),
+    ...listFiles(root, 'scripts/test', /\.ya?ml$/),
   ];
-  const dockerfiles = readdirSync(root).filter((name) => /^(Dockerfile|Containerfile)/.test(name));
+  // Every Dockerfile, the test stand-ins' too: .ci/run builds them on a fresh machine.
+  const dockerfiles = readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((path) => /(^|\/)(Dockerfile|Containerfile)[^/]*$/.test(path))
+    .filter((path) => !/(^|\/)(node_modules|\.git)\//.test(path))
+    .sort();
   return [
     ...yamlFiles.flatMap((path) => yamlReferences(path, readFileSync(join(root, path), 'utf8'))),
     ...dockerfiles.flatMap((path) =>
