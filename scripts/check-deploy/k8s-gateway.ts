@@ -1,9 +1,47 @@
-// The Gateway API objects' rules, beyond what their schemas say: the Gateway exposes Caddy alone,
-// over HTTPS, with a certificate cert-manager can issue for it.
+// The Gateway API objects' rules, beyond what their schemas say: every field is one the CRDs
+// we tell teams to install know, and the Gateway exposes Caddy alone, over HTTPS, with a
+// certificate cert-manager can issue for it.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { K8sObject } from './k8s-rules';
 
 /** The one Service a route may expose: Caddy, which keeps /metrics and the rest in line. */
 export const publicService = 'web';
+
+/** Each kind's spec fields in the Gateway API v1.6.1 CRDs (the file says how it was read). */
+type FieldTree = { [field: string]: FieldTree | 1 | '*' };
+const crdFields = JSON.parse(
+  readFileSync(join(import.meta.dirname, 'schemas', 'gateway-api-v1.6.1-fields.json'), 'utf8'),
+) as Record<string, FieldTree>;
+
+/**
+ * Fields the v1.6.1 CRDs do not have. The npm schemas let unknown fields through, and the API
+ * server would refuse them (kubectl validates strictly) only at the first apply; a field that
+ * exists only in the experimental channel is caught here too.
+ */
+export function unknownFieldProblems(objects: K8sObject[]): string[] {
+  return objects.flatMap((object) => {
+    const tree = object.kind ? crdFields[object.kind] : undefined;
+    if (!tree || object.apiVersion !== 'gateway.networking.k8s.io/v1') return [];
+    return unknownFields(object.spec, tree, 'spec').map(
+      (path) =>
+        `${object.kind}/${object.metadata?.name}: ${path} is not a field in Gateway API v1.6.1`,
+    );
+  });
+}
+
+function unknownFields(value: unknown, tree: FieldTree | 1 | '*', path: string): string[] {
+  if (Array.isArray(value)) {
+    return value.flatMap((item, index) => unknownFields(item, tree, `${path}[${index}]`));
+  }
+  if (typeof value !== 'object' || value === null || typeof tree !== 'object') return [];
+  return Object.entries(value).flatMap(([field, inner]) => {
+    const known = tree[field];
+    return known === undefined
+      ? [`${path}.${field}`]
+      : unknownFields(inner, known, `${path}.${field}`);
+  });
+}
 
 interface Listener {
   name: string;
@@ -30,7 +68,7 @@ interface RouteRule {
  * listener to hang on.
  */
 export function gatewayProblems(objects: K8sObject[]): string[] {
-  const problems: string[] = [];
+  const problems = unknownFieldProblems(objects);
   const named = (kind: string, name?: string) =>
     objects.find((object) => object.kind === kind && object.metadata?.name === name);
   const listenerOf = (ref: ParentRef) =>

@@ -2,7 +2,8 @@
 // kustomize`, exactly what `kubectl apply -k` would send; every object is validated against the
 // Kubernetes 1.27 OpenAPI schemas that the kubernetes-models package carries, the Gateway API's
 // (@kubernetes-models/gateway-api, types of gateway-api v1.5.1) and cert-manager's
-// (@kubernetes-models/cert-manager, v1.20.2), then against Shipshape's own rules (k8s-rules.ts).
+// (@kubernetes-models/cert-manager, v1.20.2), then against Shipshape's own rules (k8s-rules.ts,
+// k8s-gateway.ts, which also holds the Gateway API objects to the fields of the v1.6.1 CRDs).
 // Without kubectl the base files are checked as written. docs/deploy/kubernetes.md is checked
 // against the manifests and against the tags CI pushes.
 import { spawnSync } from 'node:child_process';

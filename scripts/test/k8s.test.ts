@@ -90,6 +90,24 @@ describe.skipIf(!rendered)('the Kubernetes manifests check (needs kubectl)', () 
     expect(problems).toEqual([expect.stringMatching(/must be pinned by digest/)]);
   });
 
+  it('refuses a misspelt Gateway API field, which the npm schemas let through', () => {
+    const problems = problemsAfter((find) => {
+      const rule = find('HTTPRoute', 'shipshape').spec.rules[0];
+      rule.timeout = rule.timeouts;
+      delete rule.timeouts;
+    });
+    expect(problems).toEqual([
+      'HTTPRoute/shipshape: spec.rules[0].timeout is not a field in Gateway API v1.6.1',
+    ]);
+  });
+
+  it('refuses a field of the experimental channel only', () => {
+    const problems = problemsAfter((find) => {
+      find('HTTPRoute', 'shipshape').spec.rules[0].retry = { attempts: 2 };
+    });
+    expect(problems).toEqual([expect.stringMatching(/spec.rules\[0\].retry is not a field/)]);
+  });
+
   it('refuses a field the Gateway API schema does not allow', () => {
     const problems = problemsAfter((find) => {
       find('HTTPRoute', 'shipshape').spec.rules[0].matches[0].path.type = 'Prefix';
