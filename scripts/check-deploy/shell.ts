@@ -3,7 +3,9 @@
 // docs) and the words of each, the way bash splits them. It does not expand anything: a quoted
 // word keeps its text without the quotes, and a command substitution, $(…) or `…`, becomes
 // `$()` in its word while its own commands are listed too. Enough for finding which programs a
-// script calls and with what names and paths; not a shell.
+// script calls and with what names and paths; not a shell. A full parser (mvdan/sh, on npm as
+// sh-syntax, built to WASM) would be the choice for more than that; these checks need only the
+// words, and scripts/test/contracts.test.ts pins what this reader must get right.
 
 export interface SimpleCommand {
   /** The program: the first word after assignments, keywords and wrappers such as sudo or env. */
@@ -22,8 +24,11 @@ export interface Script {
   functions: string[];
 }
 
-const keywords = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until']);
-const keywordsToo = new Set(['!', '{', '}', 'time', 'esac']);
+/** Words that start a command without being its program. */
+const keywords = new Set([
+  ...['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'while', 'until', 'esac'],
+  ...['!', '{', '}', 'time'],
+]);
 
 export function readScript(text: string): Script {
   const lexer = new Lexer(text);
@@ -85,10 +90,11 @@ class Lexer {
         this.endWord();
         this.pos += 1;
       } else if (inTest && !(c === ']' && t[this.pos + 1] === ']')) {
-        // Inside [[ ]], ( ) | < > belong to the test (a regular expression, say).
-        if (c === ';' || c === '&') this.separator(c);
-        else this.append(c);
+        // Inside [[ ]], ( ) | < > && belong to the test (a regular expression, say).
+        this.append(c);
         this.pos += 1;
+      } else if (c === '&' && t[this.pos + 1] === '>') {
+        this.redirection(); // &> file
       } else if (c === ';' || c === '&' || c === '|') {
         this.separator(c);
       } else if (c === '(' || c === ')') {
@@ -199,8 +205,6 @@ class Lexer {
   private redirectInput(): void {
     const t = this.text;
     while (t[this.pos] === ' ') this.pos += 1;
-    const start = this.pos;
-    this.pos = start;
     const saved = this.word;
     this.word = undefined;
     while (this.pos < t.length && !/[\s;&|()<>]/.test(t.charAt(this.pos))) {
@@ -320,7 +324,7 @@ function toCommand(words: string[], writes: string[], line: number): SimpleComma
   for (;;) {
     const first = rest[0];
     if (first === undefined) return undefined;
-    if (keywords.has(first) || keywordsToo.has(first)) rest = rest.slice(1);
+    if (keywords.has(first)) rest = rest.slice(1);
     else if (/^[A-Za-z_]\w*(\[[^\]]*\])?\+?=/.test(first)) rest = rest.slice(1);
     else if (['for', 'select', 'case', 'function', '[[', '[', 'test'].includes(first)) {
       return undefined; // a loop header, a test or a definition runs no program

@@ -9,6 +9,7 @@ import { isMap, isSeq, parseDocument } from 'yaml';
 import { checkDocs, docProblems, vpsFacts } from '../check-deploy/docs';
 import { checkImages, pinProblems } from '../check-deploy/images';
 import type { CheckResult } from '../check-deploy/result';
+import { readScript } from '../check-deploy/shell';
 import { checkTags } from '../check-deploy/tags';
 import { checkWorkflowCommands } from '../check-deploy/workflow-commands';
 
@@ -81,6 +82,34 @@ describe('image pins (deploy/images.yaml)', () => {
     expect(pinProblems(pins, [{ where: 'x.yml:1', ref: 'axllent/mailpit:v1.27' }])).toContainEqual(
       'x.yml:1: axllent/mailpit is not in deploy/images.yaml; add it with its evidence',
     );
+  });
+});
+
+describe('the shell reader the checks share', () => {
+  it('finds the programs of a script the way bash would run them', () => {
+    const script = readScript(
+      [
+        'digest() { docker buildx imagetools inspect "$1" | jq -r .digest; }',
+        'case "$ENVIRONMENT" in',
+        '  staging | production) ;;',
+        '  *) echo "::error::no"; exit 1 ;;',
+        'esac',
+        '[[ "$URL" =~ ^https://[a-z.]+(:[0-9]+)?$ ]] || fail "bad URL"',
+        'opts=(-o BatchMode=yes -p "$port")',
+        'while ((SECONDS < deadline)); do sleep 10; done',
+        'commit="$(curl -s "$url" | sed -n "s/x/y/p")" && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y caddy',
+        'cat >"$dir/file" <<EOF',
+        'not a command',
+        'EOF',
+        'env -u WEB_IMAGE API_IMAGE="$ref" railway config apply 2>&1',
+      ].join('\n'),
+    );
+    expect(script.functions).toEqual(['digest']);
+    expect(script.commands.map((c) => c.name)).toEqual([
+      ...['docker', 'jq', 'echo', 'exit', 'fail', 'sleep', 'curl', 'sed', 'apt-get', 'cat'],
+      'railway',
+    ]);
+    expect(script.commands.find((c) => c.name === 'cat')?.writes).toEqual(['$dir/file']);
   });
 });
 
