@@ -1,8 +1,10 @@
-// The commands the guide and the deploy pages give (their shell blocks, the `$ ` lines of their
-// console blocks, and inline `docker compose …`, `pnpm …` and `deploy/…` commands) name what
-// the scripts use: the compose project of an environment (deploy/vps/lib.sh), the package.json
-// script a `pnpm` command runs, files that exist, and the VPS's state folder and its files. A
-// reader who types a page's command by hand and then lets CI deploy must get the same stack.
+// The commands the README, the guide and the deploy pages give (their shell blocks, the `$ `
+// lines of their console blocks, and inline `docker compose …`, `pnpm …` and `deploy/…`
+// commands) name what the scripts use: the compose project of an environment (deploy/vps/lib.sh),
+// the package.json script a `pnpm` command runs, files that exist, and the files the VPS keeps
+// in its state folder. A reader who types a page's command by hand and then lets CI deploy must
+// get the same stack. vps-docs.ts checks the rest of what the pages say about the VPS: look-alike
+// project names in prose, the environment in a state folder or a deploy/vps/*.sh argument.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listFiles } from './images';
@@ -40,6 +42,7 @@ const repositoryPath =
 
 export function checkDocs(root = join(import.meta.dirname, '..', '..')): CheckResult[] {
   const pages = [
+    'README.md',
     ...listFiles(root, 'docs/guide', /\.md$/),
     ...listFiles(root, 'docs/deploy', /\.md$/),
   ].map((path) => ({ path, text: readFileSync(join(root, path), 'utf8') }));

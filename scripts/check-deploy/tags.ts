@@ -156,7 +156,7 @@ export interface ExpectedTag {
 
 /**
  * The tags of shipshape-* images on ghcr.io that the manifests, Render, Railway, the env
- * examples, the docs and the workflows' source-tag inputs name.
+ * examples, the README, the docs and the workflows' source-tag inputs name.
  */
 export function expectedTags(root: string): ExpectedTag[] {
   const found: ExpectedTag[] = [];
@@ -167,6 +167,7 @@ export function expectedTags(root: string): ExpectedTag[] {
     }
   }
   const texts = [
+    'README.md',
     ...listFiles(root, 'docs/deploy', /\.md$/),
     ...listFiles(root, 'docs/guide', /\.md$/),
     ...listFiles(root, 'infra/k8s', /\.ya?ml$/), // comments with the deploy command
