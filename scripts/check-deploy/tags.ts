@@ -2,7 +2,7 @@
 // docker/metadata-action's rules in ci.yml (the commit id) and the `imagetools create --tag`s of
 // deploy.yml (the environment, <environment>-<commit>, the release). A manifest or a doc that
 // waits for `sha-<short>` when CI pushes the full commit id leaves pods in ImagePullBackOff.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, parse, parseDocument } from 'yaml';
 import { imageReferences, isOwnImage, listFiles, splitReference } from './images';
@@ -175,7 +175,7 @@ export function expectedTags(root: string): ExpectedTag[] {
       .filter((name) => name.endsWith('.example'))
       .map((name) => `deploy/env/${name}`),
   ];
-  for (const path of texts) {
+  for (const path of texts.filter((p) => existsSync(join(root, p)))) {
     const text = readFileSync(join(root, path), 'utf8');
     const registry = /^IMAGE_REGISTRY=(\S+)/m.exec(text)?.[1];
     text.split('\n').forEach((line, index) => {

@@ -16,7 +16,7 @@ import { checkWorkflowCommands } from '../check-deploy/workflow-commands';
 const root = join(import.meta.dirname, '..', '..');
 const copied = [
   ...['.github', '.railway', 'deploy', 'docs', 'infra', 'package.json', 'render.yaml'],
-  ...['docker-compose.yml', 'docker-compose.prod.yml', 'Dockerfile'],
+  ...['docker-compose.yml', 'docker-compose.prod.yml', 'Dockerfile', 'README.md'],
 ];
 const copies: string[] = [];
 afterEach(() => copies.splice(0).forEach((dir) => rmSync(dir, { recursive: true, force: true })));
