@@ -1,8 +1,8 @@
 // The commands the README, the guide and the deploy pages give (their shell blocks, the `$ `
 // lines of their console blocks, and inline `docker compose …`, `pnpm …` and `deploy/…`
 // commands) name what the scripts use: the compose project of an environment (deploy/vps/lib.sh),
-// the package.json script a `pnpm` command runs, files that exist, and the files the VPS keeps
-// in its state folder. A reader who types a page's command by hand and then lets CI deploy must
+// the package.json script a `pnpm` command runs, files that exist, images the page builds before
+// it runs them, and the files the VPS keeps in its state folder. A reader who types a page's command by hand and then lets CI deploy must
 // get the same stack. vps-docs.ts checks the rest of what the pages say about the VPS: look-alike
 // project names in prose, the environment in a state folder or a deploy/vps/*.sh argument.
 import { existsSync, readFileSync } from 'node:fs';
@@ -53,7 +53,7 @@ export function checkDocs(root = join(import.meta.dirname, '..', '..')): CheckRe
   );
   return [
     {
-      name: 'docs commands: compose projects, pnpm scripts, paths and VPS folders agree with the scripts',
+      name: 'docs commands: compose projects, pnpm scripts, paths, built images and VPS files agree with the scripts',
       problems:
         'problem' in facts
           ? [facts.problem]
@@ -170,6 +170,7 @@ export function docProblems(
   for (const page of pages) {
     const commands = pageCommands(page);
     const created = createdPaths(commands);
+    const built = builtImages(commands);
     const moved = new Set<number>();
     for (const { where, line, block, kind } of commands) {
       // Compose projects: read from the line, so `C="docker compose -p …"` counts too.
@@ -189,6 +190,9 @@ export function docProblems(
       problems.push(...statePathProblems(where, line, facts));
       for (const command of readScript(line).commands) {
         if (command.name === 'cd' || command.name === 'ssh') moved.add(block);
+        if (command.name === 'docker' && command.args[0] === 'run') {
+          problems.push(...runProblems(where, command.args, built));
+        }
         // A transcript or prose may show pnpm's own command on purpose (troubleshooting.md).
         if (command.name === 'pnpm')
           problems.push(...pnpmProblems(where, command.args, scripts, kind === 'shell'));
@@ -269,6 +273,37 @@ function statePathProblems(where: string, text: string, facts: VpsFacts): string
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/** The images a page builds (`docker build -t name:tag`), without a localhost/ prefix. */
+function builtImages(commands: Command[]): Set<string> {
+  const built = new Set<string>();
+  for (const { line } of commands) {
+    for (const { name, args } of readScript(line).commands) {
+      if (name !== 'docker' || !['build', 'buildx'].includes(args[0] ?? '')) continue;
+      args.forEach((arg, i) => {
+        const tag = ['-t', '--tag'].includes(args[i - 1] ?? '') ? arg : undefined;
+        if (tag) built.add(tag.replace(/^localhost\//, ''));
+      });
+    }
+  }
+  return built;
+}
+
+/**
+ * `docker run` of a Shipshape image that no registry serves runs one the same page builds: a
+ * tag the build above never made (shipshape-api:guide after -t shipshape-api:$GIT_COMMIT) stops
+ * the reader at "image not found".
+ */
+function runProblems(where: string, args: string[], built: Set<string>): string[] {
+  return args
+    .filter((arg) => /^(localhost\/)?shipshape-[a-z]+(:\S+)?$/.test(arg))
+    .map((arg) => arg.replace(/^localhost\//, ''))
+    .filter((image) => !built.has(image) && !/[<…]/.test(image))
+    .map(
+      (image) =>
+        `${where}: docker run ${image}: the page builds ${[...built].join(', ') || 'no image'}`,
+    );
 }
 
 /** Paths a page creates: cp and mv destinations, mkdir and touch arguments, > redirections. */

@@ -250,6 +250,17 @@ describe('docs commands', () => {
     expect(found).toEqual([]);
   });
 
+  it('fails a docker run of an image tag the page never builds', () => {
+    const found = check(
+      'docker build --target api -t localhost/shipshape-api:$GIT_COMMIT .',
+      'docker run --rm localhost/shipshape-api:$GIT_COMMIT',
+      'docker run --rm localhost/shipshape-api:guide',
+    );
+    expect(found).toEqual([
+      'docs/guide/planted.md:4: docker run shipshape-api:guide: the page builds shipshape-api:$GIT_COMMIT',
+    ]);
+  });
+
   it("fails a pnpm script package.json lacks, pnpm's own doctor, a missing path and state file", () => {
     const found = check(
       'pnpm db:migrat',
