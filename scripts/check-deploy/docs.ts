@@ -2,9 +2,10 @@
 // lines of their console blocks, and inline `docker compose …`, `pnpm …` and `deploy/…`
 // commands) name what the scripts use: the compose project of an environment (deploy/vps/lib.sh),
 // the package.json script a `pnpm` command runs, files that exist, images the page builds before
-// it runs them, and the files the VPS keeps in its state folder. A reader who types a page's command by hand and then lets CI deploy must
-// get the same stack. vps-docs.ts checks the rest of what the pages say about the VPS: look-alike
-// project names in prose, the environment in a state folder or a deploy/vps/*.sh argument.
+// it runs them, and the files the VPS keeps in its state folder. A reader who types a page's
+// command by hand and then lets CI deploy must get the same stack. vps-docs.ts checks the rest
+// of what the pages say about the VPS: look-alike project names in prose, the environment in a
+// state folder or a deploy/vps/*.sh argument.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listFiles } from './images';
