@@ -85,6 +85,14 @@ function workflowProblems(root: string, path: string): string[] {
     if (!isMap(job)) continue;
     const steps = job.get('steps');
     if (!isSeq(steps)) continue; // a job that calls a reusable workflow has its checks there
+    const runner = job.get('runs-on');
+    if (runner !== 'ubuntu-24.04' || job.has('container')) {
+      const name = String(isScalar(key) ? key.value : key);
+      problems.push(
+        `${path}: job ${name} runs on ${String(runner)}${job.has('container') ? ' in a container' : ''}; the list of programs here is the ubuntu-24.04 runner's`,
+      );
+      continue;
+    }
     const installed = new Set<string>();
     for (const step of steps.items) {
       if (!isMap(step)) continue;
