@@ -83,13 +83,13 @@ function workflowProblems(root: string, path: string): string[] {
   const problems: string[] = [];
   for (const { key, value: job } of jobs.items) {
     if (!isMap(job)) continue;
+    const jobName = String(isScalar(key) ? key.value : key);
     const steps = job.get('steps');
     if (!isSeq(steps)) continue; // a job that calls a reusable workflow has its checks there
     const runner = job.get('runs-on');
     if (runner !== 'ubuntu-24.04' || job.has('container')) {
-      const name = String(isScalar(key) ? key.value : key);
       problems.push(
-        `${path}: job ${name} runs on ${String(runner)}${job.has('container') ? ' in a container' : ''}; the list of programs here is the ubuntu-24.04 runner's`,
+        `${path}: job ${jobName} runs on ${String(runner)}${job.has('container') ? ' in a container' : ''}; the list of programs here is the ubuntu-24.04 runner's`,
       );
       continue;
     }
@@ -106,8 +106,7 @@ function workflowProblems(root: string, path: string): string[] {
       // A block scalar (run: |) starts on the line after the key.
       const first = lines.linePos(run.range?.[0] ?? 0).line;
       const offset = run.type?.startsWith('BLOCK') ? first : first - 1;
-      const where = (line: number) =>
-        `${path}:${offset + line} (job ${String(isScalar(key) ? key.value : key)}${stepName(step)})`;
+      const where = (line: number) => `${path}:${offset + line} (job ${jobName}${stepName(step)})`;
       problems.push(
         ...scriptProblems(String(run.value), { root, installed, seen: new Set() }, where),
       );
