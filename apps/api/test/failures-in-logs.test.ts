@@ -1,5 +1,8 @@
 // When a dependency fails, the client gets a clear JSON error and the log gets the details,
 // but neither ever holds a user's data: no email, password, hash, note text or query parameter.
+import { once } from 'node:events';
+import { get } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { loadConfig } from '@shipshape/config';
 import { connectDatabase } from '@shipshape/db';
@@ -8,12 +11,12 @@ import { createLogger } from '@shipshape/logger';
 import { createInProcessQueue } from '@shipshape/queue';
 import { createStorage } from '@shipshape/storage';
 import request from 'supertest';
-import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { describe, expect, inject, it, onTestFinished, vi } from 'vitest';
 import { createApp } from '../src/app';
 import { createPostgresAttemptCounter } from '../src/auth/attempts/postgres';
 import { SIGN_IN_WINDOW_MS } from '../src/auth/throttle';
 import { createSessionStore } from '../src/session';
-import { buildTestApp, password, signedUpAgent, uniqueEmail } from './helpers';
+import { buildTestApp, password, sessionCookie, signedUpAgent, uniqueEmail } from './helpers';
 
 useTestDatabase();
 
@@ -204,5 +207,52 @@ describe('an object store that is unreachable', () => {
     await broken.post('/api/auth/login').send({ email, password }).expect(200);
     const res = await broken.get(file.body.contentUrl).expect(503);
     expect(res.body.error.code).toBe('service_unavailable');
+  });
+});
+
+describe('a download the client abandons', () => {
+  it('logs that the client left, not an error, and keeps answering', async () => {
+    const { logger, text } = capturedLogger();
+    const app = appOn(testDatabaseUrl(), logger);
+    const agent = request.agent(app);
+    const registered = await agent
+      .post('/api/auth/register')
+      .send({ email: uniqueEmail(), password })
+      .expect(201);
+    const cookie = sessionCookie(registered)?.split(';')[0] ?? '';
+    // Large enough that the response is still streaming when the client goes.
+    const bytes = Buffer.alloc(8 * 1024 * 1024, 'a');
+    const file = await agent
+      .post('/api/files')
+      .attach('file', bytes, { filename: 'big.txt' })
+      .expect(201);
+
+    const server = app.listen(0, '127.0.0.1');
+    onTestFinished(() => new Promise<void>((done) => server.close(() => done())));
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((done, fail) => {
+      const req = get(
+        {
+          host: '127.0.0.1',
+          port,
+          path: `/api/files/${file.body.id}/content`,
+          headers: { cookie },
+        },
+        (res) => {
+          expect(res.statusCode).toBe(200);
+          res.once('data', () => {
+            req.destroy();
+            done();
+          });
+        },
+      );
+      req.on('error', () => {});
+      req.setTimeout(10_000, () => fail(new Error('no answer within 10 s')));
+    });
+
+    await vi.waitFor(() => expect(text()).toMatch(/the client closed the connection/));
+    expect(text()).not.toMatch(/unhandled error|ERR_HTTP_HEADERS_SENT/);
+    await agent.get('/api/auth/me').expect(200);
   });
 });

@@ -95,6 +95,16 @@ function fromDependency(error: unknown): HttpError | undefined {
 
 export function errorHandler({ exposeStack }: { exposeStack: boolean }): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
+    // Once the headers are out (a download the client abandoned, or S3 failing mid-stream) no
+    // JSON answer can follow: cut the connection, so the client sees a short body, not a whole one.
+    if (res.headersSent) {
+      // The client's socket closing destroys the response; the error is then only its echo.
+      const clientLeft = res.destroyed;
+      if (clientLeft) req.log.info('the client closed the connection before the response ended');
+      else req.log.error({ err: error }, 'failed after the response started');
+      res.destroy();
+      return;
+    }
     const send = ({ status, code, message, fields }: HttpError) => {
       if (status === 503) res.set('Retry-After', '5');
       res.status(status).json({ error: { code, message, ...(fields && { fields }) } });
