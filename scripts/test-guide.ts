@@ -46,6 +46,7 @@ const env: NodeJS.ProcessEnv = {
   npm_config_prefix: npmPrefix,
 };
 const placeholders: Record<string, string> = { '<your fork>': root };
+// The commands that keep running, until their Ctrl-C: one that exits before is a failure.
 const servers: { script: string; child: ChildProcess; output: string; exited: boolean }[] = [];
 const started = performance.now();
 
@@ -83,7 +84,7 @@ try {
   failed = true;
   console.error(`\n${(error as Error).message}\n`);
 } finally {
-  await stopServers();
+  await stopServers().catch((error: unknown) => console.error(String(error)));
   if (engine) await removeWhatWasMade();
   await rm(scratch, { recursive: true, force: true });
   lock?.stdin?.end();
@@ -109,8 +110,7 @@ async function runStep(step: Step) {
     if (code !== 0) throw new Error(`exited with ${code}:\n${output.slice(-3000)}`);
     return;
   }
-  const deadline =
-    Date.now() + (servers.some((s) => !s.exited) ? patience.withServer : patience.alone);
+  const deadline = Date.now() + (servers.length > 0 ? patience.withServer : patience.alone);
   for (let attempt = 1; ; attempt += 1) {
     const { output } = await shell(script, false);
     const missing = missingLines(output, step.expect);
@@ -182,7 +182,7 @@ function startServer(script: string) {
 
 /** Ctrl-C in the terminal of the last command that keeps running: SIGINT to its process group. */
 async function ctrlC(expect: string[]) {
-  const server = servers.findLast((s) => !s.exited);
+  const server = servers.at(-1);
   if (!server) throw new Error('# Ctrl-C, but nothing keeps running');
   progress(`Ctrl-C → ${server.script.trim()}`);
   await stop(server);
@@ -194,6 +194,7 @@ async function ctrlC(expect: string[]) {
 }
 
 async function stop(server: (typeof servers)[number]) {
+  servers.splice(servers.indexOf(server), 1);
   if (server.exited || server.child.pid === undefined) return;
   const closed = once(server.child, 'close');
   process.kill(-server.child.pid, 'SIGINT');
@@ -205,7 +206,7 @@ async function stop(server: (typeof servers)[number]) {
 }
 
 async function stopServers() {
-  for (const server of servers.filter((s) => !s.exited).reverse()) await stop(server);
+  for (let server = servers.at(-1); server; server = servers.at(-1)) await stop(server);
 }
 
 /** A port the guide asks for that something else holds would answer the checks in its place. */
@@ -296,6 +297,7 @@ async function succeeds(command: string, args: string[]) {
 function lines(text: string) {
   return text.split('\n').filter((line) => line.trim() !== '');
 }
+/** Output set off from the progress lines, ending in a newline even where the command's did not. */
 function indent(text: string) {
-  return text.replace(/^(?=.)/gm, '      ');
+  return text.replace(/^(?=.)/gm, '      ').replace(/(?<=[^\n])$/, '\n');
 }
