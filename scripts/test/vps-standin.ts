@@ -16,7 +16,7 @@ export interface Standin {
   key: string;
   /** The pinned host key, as VPS_KNOWN_HOSTS. */
   knownHosts: string;
-  /** Runs a command on the server as root (the test's setup), with optional input. */
+  /** Runs a command on the server as the deploy account, with optional input. */
   exec: (command: string, input?: string) => string;
   remove: () => void;
 }
@@ -62,7 +62,10 @@ export function startStandin(scratch: string, engineEnv: Record<string, string>)
     standinImage,
   ]);
   const exec = (command: string, input?: string) =>
-    docker(['exec', ...(input === undefined ? [] : ['-i']), name, 'sh', '-c', command], input);
+    docker(
+      ['exec', '-u', 'deploy', ...(input === undefined ? [] : ['-i']), name, 'sh', '-c', command],
+      input,
+    );
   const port = Number(docker(['port', name, '22/tcp']).trim().split(':').pop());
 
   const keyDir = join(scratch, 'ssh');
@@ -79,7 +82,7 @@ export function startStandin(scratch: string, engineEnv: Record<string, string>)
     join(keyDir, 'ci'),
   ]);
   exec(
-    'cat > /home/deploy/.ssh/authorized_keys && chown deploy: /home/deploy/.ssh/authorized_keys && chmod 600 /home/deploy/.ssh/authorized_keys',
+    'cat > ~/.ssh/authorized_keys && chmod 600 ~/.ssh/authorized_keys',
     readFileSync(join(keyDir, 'ci.pub'), 'utf8'),
   );
 
