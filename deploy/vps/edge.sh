@@ -22,12 +22,19 @@ edge_image() { sed -n 's/^ *image: *//p' "$VPS_DIR/edge/compose.yml" | head -n 1
 
 is_running() { [ "$(docker inspect --format '{{.State.Running}}' "$1" 2>/dev/null)" = true ]; }
 
-# The site block that sends this environment's host names to its Caddy.
+# The site block that sends this environment's host names to its Caddy. EDGE_TRUSTED_PROXIES
+# (a CDN's ranges) are the proxies in front whose X-Forwarded-For to believe; by default
+# nobody's, so a visitor cannot choose their own address.
 write_site() {
   cat <<CADDY
-# Written by deploy/vps/deploy.sh for $ENV_NAME ($PROJECT). Do not edit: set DOMAIN in its env file and deploy.
+# Written by deploy/vps/deploy.sh for $ENV_NAME ($PROJECT). Do not edit: set DOMAIN and
+# EDGE_TRUSTED_PROXIES in its env file, then deploy.
 $DOMAIN {
-	import environment $PROJECT-web:80
+	import front
+	reverse_proxy $PROJECT-web:80 {
+		import upstream
+		trusted_proxies $EDGE_TRUSTED_PROXIES
+	}
 }
 CADDY
 }

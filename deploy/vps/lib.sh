@@ -57,6 +57,9 @@ load_environment() {
   [[ "$DOMAIN" =~ ^[A-Za-z0-9.-]+(,\ *[A-Za-z0-9.-]+)*$ ]] ||
     die "DOMAIN in $ENV_FILE must be one host name or a comma-separated list of them, got '$DOMAIN'"
   EDGE_ADDRESS=$(env_value EDGE_ADDRESS 172.27.0.2)
+  EDGE_TRUSTED_PROXIES=$(env_value EDGE_TRUSTED_PROXIES 0.0.0.0/32)
+  [[ "$EDGE_TRUSTED_PROXIES" =~ ^[0-9A-Fa-f.:/_a-z\ ]+$ ]] ||
+    die "EDGE_TRUSTED_PROXIES in $ENV_FILE must be addresses or ranges, space-separated"
 
   # Compose v2 is a docker plugin (`docker compose`); hosts that still have only the Python
   # docker-compose 1.29 get that. Both take the same options used here.
