@@ -179,6 +179,13 @@ describe('Ctrl-C in pnpm dev', () => {
     const dev = await startDev(
       redisUrl ? { REDIS_URL: redisUrl, REDIS_PREFIX: `${inject('redisPrefix')}-dev` } : {},
     );
+    // The API answers before the worker process is up on a busy machine; a person presses
+    // Ctrl-C after both have said they run.
+    if (redisUrl) {
+      await vi.waitFor(() => expect(linesWith(dev.lines(), 'Worker running')).toHaveLength(1), {
+        timeout: 30_000,
+      });
+    }
 
     dev.pressCtrlC();
 
