@@ -47,6 +47,14 @@ if (!engineAnswers()) {
   process.exit(0);
 }
 
+// CI reaches the server with OpenSSH; so does this test (ssh, ssh-keygen, ssh-keyscan).
+if (spawnSync('ssh-keyscan', ['-h'], { stdio: 'ignore' }).error) {
+  console.error(
+    'test-vps-deploy: ssh-keyscan not found; install OpenSSH (apt-get install openssh-client)',
+  );
+  process.exit(1);
+}
+
 let vps: Standin | undefined;
 let exitCode = 1;
 process.once('SIGINT', () => {

@@ -71,7 +71,7 @@ ensure_edge() {
 # release, reloaded gracefully (open connections finish on the old config). Caddy refuses an
 # invalid config and keeps serving the running one.
 publish_site() {
-  local edge files
+  local edge files out
   edge=$(edge_compose ps -q caddy)
   files=$(mktemp -d)
   mkdir "$files/sites"
@@ -79,7 +79,9 @@ publish_site() {
   write_site >"$files/sites/$ENV_NAME.caddy"
   copy_to_edge "$files" Caddyfile "sites/$ENV_NAME.caddy"
   rm -rf "$files"
-  docker exec "$edge" caddy reload --config /etc/caddy/edge/Caddyfile --adapter caddyfile ||
+  out=$(docker exec "$edge" caddy reload --config /etc/caddy/edge/Caddyfile --adapter caddyfile 2>&1) || {
+    printf '%s\n' "$out" >&2
     die 'the front Caddy refused the new sites; it still serves the previous ones'
+  }
   note "edge: $DOMAIN → $PROJECT-web:80 ($(elapsed))"
 }
