@@ -65,6 +65,26 @@ wait_ready() {
 
 container_ids() { compose ps -q "$1" | sort; }
 
+# The api's healthcheck asks /healthz, which answers before the API has opened a database
+# connection. /readyz opens one and asks Redis and S3 too: a new API that answered it takes its
+# first requests with a warm pool, and one that cannot reach a dependency never takes any.
+# Other services are ready when wait_ready says so.
+wait_serving() {
+  local service=$1 id deadline=$((SECONDS + HEALTH_TIMEOUT))
+  shift
+  [ "$service" = api ] || return 0
+  for id in "$@"; do
+    until docker exec "$id" node -e \
+      "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"; do
+      [ "$SECONDS" -lt "$deadline" ] || {
+        note "api ${id:0:12}: /readyz not 200 after ${HEALTH_TIMEOUT} s"
+        return 1
+      }
+      sleep 1
+    done
+  done
+}
+
 # Starts the new containers of a service next to the old ones, waits for them, then stops the
 # old ones. `--no-recreate` with a doubled scale is what creates new containers from the new
 # image and leaves the old ones alone; the same move as docker-rollout's.
@@ -82,7 +102,7 @@ roll_out() {
     new=$(comm -13 <(echo "$old") <(container_ids "$service"))
   fi
   # shellcheck disable=SC2086 # one word per container id
-  if ! wait_ready $new; then
+  if ! wait_ready $new || ! wait_serving "$service" $new; then
     for id in $new; do
       note "last log lines of ${id:0:12}:"
       docker logs --tail 30 "$id" 2>&1 | sed 's/^/      /'
