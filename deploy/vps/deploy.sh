@@ -66,8 +66,8 @@ wait_ready() {
 container_ids() { compose ps -q "$1" | sort; }
 
 # The api's healthcheck asks /healthz, which answers before the API has opened a database
-# connection. /readyz opens one and asks Redis and S3 too: a new API that answered it takes its
-# first requests with a warm pool, and one that cannot reach a dependency never takes any.
+# connection. /readyz opens one and asks Redis and S3 too: the old API is stopped only once the
+# new one answered it, and a new one that cannot reach a dependency is removed instead.
 # Other services are ready when wait_ready says so.
 wait_serving() {
   local service=$1 id deadline=$((SECONDS + HEALTH_TIMEOUT))
