@@ -14,7 +14,7 @@
 # (deploy/vps/edge/), which owns ports 80 and 443 (ADR 024).
 # The overrides exist so that a test can run a throwaway environment beside real ones, and
 # SHIPSHAPE_COMPOSE_FILES (colon-separated) adds compose files after docker-compose.prod.yml,
-# for an engine that needs one (scripts/test-vps-deploy.ts on podman).
+# for an engine that needs one (podman, in scripts/test-vps-deploy.ts's stand-in for a VPS).
 
 set -euo pipefail
 
@@ -28,8 +28,9 @@ die() {
   exit 1
 }
 
-# Sets ENV_NAME, PROJECT, ENV_FILE, STATE_DIR and COMPOSE (an array: the command and the
-# options every call needs) for the environment named in $1.
+# Sets ENV_NAME, PROJECT, ENV_FILE, STATE_DIR, DOMAIN, EDGE_ADDRESS, EDGE_TRUSTED_PROXIES,
+# COMPOSE_COMMAND and COMPOSE (an array: the command and the options every call needs) for the
+# environment named in $1.
 load_environment() {
   ENV_NAME=${1:-}
   case "$ENV_NAME" in
@@ -57,6 +58,7 @@ load_environment() {
   [[ "$DOMAIN" =~ ^[A-Za-z0-9.-]+(,\ *[A-Za-z0-9.-]+)*$ ]] ||
     die "DOMAIN in $ENV_FILE must be one host name or a comma-separated list of them, got '$DOMAIN'"
   EDGE_ADDRESS=$(env_value EDGE_ADDRESS 172.27.0.2)
+  [[ "$EDGE_ADDRESS" =~ ^[0-9]+(\.[0-9]+){3}$ ]] || die "EDGE_ADDRESS in $ENV_FILE must be an IPv4 address"
   EDGE_TRUSTED_PROXIES=$(env_value EDGE_TRUSTED_PROXIES 0.0.0.0/32)
   [[ "$EDGE_TRUSTED_PROXIES" =~ ^[0-9A-Fa-f.:/_a-z\ ]+$ ]] ||
     die "EDGE_TRUSTED_PROXIES in $ENV_FILE must be addresses or ranges, space-separated"
@@ -100,7 +102,7 @@ env_value() {
 # would keep the placeholder password in its volume even after the file is fixed.
 refuse_placeholders() {
   local unfilled
-  unfilled=$(sed -n 's/^\([A-Z_]*\)=.*replace-with-.*/\1/p' "$ENV_FILE" | tr '\n' ' ')
+  unfilled=$(sed -n 's/^\([A-Z0-9_]*\)=.*replace-with-.*/\1/p' "$ENV_FILE" | tr '\n' ' ')
   [ -z "$unfilled" ] ||
     die "$ENV_FILE still holds the example's placeholders: ${unfilled}(fill in each; openssl rand -base64 32 makes a secret)"
 }
