@@ -55,7 +55,9 @@ function run(name: string, command: string, args: string[], env: NodeJS.ProcessE
 }
 
 // 1. Compose files. The prod file requires its variables (${VAR:?}), so it is checked once per
-// environment's example env file.
+// environment's example env file. Each example names its filled-in copy as APP_ENV_FILE, which
+// does not exist here: the environment hands compose the example itself instead (a variable in
+// the environment wins over the same one in --env-file).
 run('docker-compose config: docker-compose.yml', 'docker-compose', [
   '-f',
   'docker-compose.yml',
@@ -68,6 +70,7 @@ const resolved = envFiles.map((envFile) => ({
     `docker-compose config: docker-compose.prod.yml --env-file ${envFile}`,
     'docker-compose',
     ['-f', 'docker-compose.prod.yml', '--env-file', envFile, 'config'],
+    { APP_ENV_FILE: envFile },
   ),
 }));
 
@@ -79,6 +82,20 @@ run(
   ['validate', '--config', 'Caddyfile', '--adapter', 'caddyfile'],
   { XDG_DATA_HOME: join(scratch, 'data'), XDG_CONFIG_HOME: join(scratch, 'config') },
 );
+
+// The front Caddy a VPS runs before its environments (deploy/vps/edge/, ADR 024).
+run(
+  'caddy validate: deploy/vps/edge/Caddyfile',
+  'caddy',
+  ['validate', '--config', 'deploy/vps/edge/Caddyfile', '--adapter', 'caddyfile'],
+  { XDG_DATA_HOME: join(scratch, 'data'), XDG_CONFIG_HOME: join(scratch, 'config') },
+);
+run('docker-compose config: deploy/vps/edge/compose.yml', 'docker-compose', [
+  '-f',
+  'deploy/vps/edge/compose.yml',
+  'config',
+  '-q',
+]);
 
 // 3. Dockerfile. dockerfile-utils exits 0 when it finds only warnings; any output fails here.
 const lint = spawnSync('pnpm', ['exec', 'dockerfile-utils', 'lint', 'Dockerfile'], {
