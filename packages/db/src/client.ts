@@ -27,9 +27,13 @@ export function isUniqueViolation(error: unknown): boolean {
 /** One pool per process; drizzle runs its queries through it. */
 export function connectDatabase(
   url: string,
-  { max = 10 }: { max?: number } = {},
+  { max = 10, connectTimeoutMs = 5_000 }: { max?: number; connectTimeoutMs?: number } = {},
 ): DatabaseConnection {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: connectTimeoutMs,
+  });
   // A connection that breaks while idle in the pool (Postgres restarted or failed over, a cut
   // network) is reported as an 'error' event on the pool, and with no listener Node ends the
   // process: every API replica and worker would die with a Postgres restart. The pool has
