@@ -19,7 +19,9 @@ function migrate(databaseUrl: string) {
   let output = '';
   run.child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   run.child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  onTestFinished(() => run.stop('SIGKILL'));
+  onTestFinished(async () => {
+    await run.stop('SIGKILL');
+  });
   return { exited: run.exited, output: () => output };
 }
 
