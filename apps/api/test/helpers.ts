@@ -56,6 +56,9 @@ export const deployedEnv = {
   REDIS_URL: 'redis://127.0.0.1:1',
   S3_BUCKET: 'unused',
   SESSION_SECRET: 'a-test-secret-that-is-long-enough-0123456789',
+  PUBLIC_URL: 'https://shipshape.example.com',
+  SMTP_URL: 'smtp://127.0.0.1:1',
+  MAIL_FROM: 'Shipshape <no-reply@shipshape.example.com>',
 };
 
 let counter = 0;

@@ -33,6 +33,21 @@ const envSchema = z.object({
   DATABASE_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   SESSION_SECRET: optionalString,
+  PUBLIC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  SMTP_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^smtps?$/ }).optional()),
+  SMTP_HOST: optionalString,
+  SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(587),
+  SMTP_USER: optionalString,
+  SMTP_PASSWORD: optionalString,
+  MAIL_FROM: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^[^@\s<>]+@[^@\s<>]+$|^[^<>]*<[^@\s<>]+@[^@\s<>]+>$/, {
+        message: 'an address, e.g. no-reply@example.com or "Shipshape <no-reply@example.com>"',
+      })
+      .optional(),
+  ),
   TRUST_PROXY: z
     .string()
     .default('false')
@@ -99,6 +114,22 @@ function deploymentProblems(env: NodeJS.ProcessEnv): string[] {
   if (!env.S3_BUCKET) {
     problems.push(`S3_BUCKET: required when APP_ENV=${appEnv}`);
   }
+  // Every link in a mail is built from PUBLIC_URL, never from a request's Host header.
+  if (!env.PUBLIC_URL?.startsWith('https://')) {
+    problems.push(
+      `PUBLIC_URL: required when APP_ENV=${appEnv}: the https:// address people open, e.g. https://shipshape.example.com (links in mail point there)`,
+    );
+  }
+  if (!env.SMTP_URL && !env.SMTP_HOST) {
+    problems.push(
+      `SMTP_URL: required when APP_ENV=${appEnv} (or SMTP_HOST with SMTP_PORT, SMTP_USER and SMTP_PASSWORD): the server that sends mail, see docs/deploy/email.md`,
+    );
+  }
+  if (!env.MAIL_FROM) {
+    problems.push(
+      `MAIL_FROM: required when APP_ENV=${appEnv}: the sender of every mail, e.g. "Shipshape <no-reply@example.com>"`,
+    );
+  }
   const secret = env.SESSION_SECRET ?? '';
   if (secret.length < 32 || exampleSecrets.has(secret)) {
     problems.push(
@@ -132,6 +163,12 @@ function toConfig(e: z.output<typeof envSchema>) {
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
     sessionSecret: e.SESSION_SECRET ?? LOCAL_SESSION_SECRET,
+    /** Where people open the site, without a trailing slash; every link in a mail starts here. */
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    mail: {
+      smtp: smtpConfig(e),
+      from: e.MAIL_FROM ?? 'Shipshape <no-reply@localhost>',
+    },
     /** Express `trust proxy`: false (the connecting address is the client), hops, or addresses. */
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     /** Failed sign-ins and sign-ups allowed per client IP in 15 minutes. */
@@ -185,6 +222,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   return toConfig(result.data);
 }
+
+/**
+ * Where mail is sent. SMTP_URL wins; otherwise SMTP_HOST and its parts, which spare a password
+ * full of URL-special characters from being escaped. In local with neither, Mailpit's port on
+ * this machine: `pnpm dev` starts a catcher and sets SMTP_URL to it.
+ */
+function smtpConfig(e: z.output<typeof envSchema>): SmtpConfig {
+  if (e.SMTP_URL) return { url: e.SMTP_URL };
+  if (!e.SMTP_HOST) return { url: 'smtp://127.0.0.1:1025' };
+  return {
+    host: e.SMTP_HOST,
+    port: e.SMTP_PORT,
+    // Port 465 speaks TLS from the first byte; 587 and 25 upgrade with STARTTLS.
+    secure: e.SMTP_PORT === 465,
+    user: e.SMTP_USER,
+    password: e.SMTP_PASSWORD,
+  };
+}
+
+export type SmtpConfig =
+  | { url: string }
+  | {
+      host: string;
+      port: number;
+      secure: boolean;
+      user?: string | undefined;
+      password?: string | undefined;
+    };
 
 function parseTrustProxy(value: string): false | number | string {
   const trimmed = value.trim();

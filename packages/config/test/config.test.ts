@@ -8,6 +8,9 @@ const deployed = {
   REDIS_URL: 'redis://redis:6379',
   S3_BUCKET: 'shipshape-uploads',
   SESSION_SECRET: strongSecret,
+  PUBLIC_URL: 'https://shipshape.example.com',
+  SMTP_URL: 'smtp://apikey:key@smtp.example.com:587',
+  MAIL_FROM: 'Shipshape <no-reply@shipshape.example.com>',
 };
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -21,6 +24,47 @@ function problemsOf(env: Record<string, string>): string[] {
 }
 
 describe('config', () => {
+  it('refuses to send mail from a deployment that names no sender, server or public address', () => {
+    const { PUBLIC_URL: _url, SMTP_URL: _smtp, MAIL_FROM: _from, ...rest } = deployed;
+    expect(problemsOf({ APP_ENV: 'production', ...rest })).toEqual([
+      expect.stringMatching(/^PUBLIC_URL: required/),
+      expect.stringMatching(/^SMTP_URL: required/),
+      expect.stringMatching(/^MAIL_FROM: required/),
+    ]);
+    // A plain http address would put reset links on the wire in clear.
+    expect(
+      problemsOf({
+        APP_ENV: 'production',
+        ...deployed,
+        PUBLIC_URL: 'http://shipshape.example.com',
+      }),
+    ).toEqual([expect.stringMatching(/^PUBLIC_URL: required/)]);
+  });
+
+  it('reads SMTP from its parts when there is no SMTP_URL, and mail goes to the catcher in local', () => {
+    const { SMTP_URL: _smtp, ...rest } = deployed;
+    const config = loadConfig({
+      APP_ENV: 'production',
+      ...rest,
+      SMTP_HOST: 'smtp.example.com',
+      SMTP_PORT: '465',
+      SMTP_USER: 'apikey',
+      SMTP_PASSWORD: 'p@ss:/word',
+    });
+    expect(config.mail.smtp).toEqual({
+      host: 'smtp.example.com',
+      port: 465,
+      secure: true,
+      user: 'apikey',
+      password: 'p@ss:/word',
+    });
+    expect(config.publicUrl).toBe('https://shipshape.example.com');
+    expect(loadConfig({ PORT: '4000' })).toMatchObject({
+      publicUrl: 'http://localhost:4000',
+      mail: { smtp: { url: 'smtp://127.0.0.1:1025' } },
+    });
+  });
+
   it('runs locally with no environment at all', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ appEnv: 'local', isLocal: true, port: 3000 });
@@ -41,10 +85,13 @@ describe('config', () => {
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
       'DATABASE_URL',
       'LOG_LEVEL',
+      'MAIL_FROM',
       'PORT',
+      'PUBLIC_URL',
       'REDIS_URL',
       'S3_BUCKET',
       'SESSION_SECRET',
+      'SMTP_URL',
     ]);
   });
 
