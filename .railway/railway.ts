@@ -91,7 +91,8 @@ export default function shipshape(given?: RailwayContextInput): ProjectDefinitio
   const cache = redis('redis');
 
   // Everything api and worker read besides their own few settings. The config refuses to start
-  // outside local without DATABASE_URL, REDIS_URL, S3_BUCKET and a 32-character SESSION_SECRET.
+  // outside local without DATABASE_URL, REDIS_URL, S3_BUCKET, a 32-character SESSION_SECRET,
+  // an https PUBLIC_URL, an SMTP server and a MAIL_FROM.
   const app = {
     APP_ENV: appEnv,
     LOG_LEVEL: 'info',
@@ -106,6 +107,14 @@ export default function shipshape(given?: RailwayContextInput): ProjectDefinitio
     S3_SECRET_ACCESS_KEY: shared('S3_SECRET_ACCESS_KEY'),
     S3_FORCE_PATH_STYLE: shared('S3_FORCE_PATH_STYLE'),
     S3_CHECKSUM: shared('S3_CHECKSUM'),
+    // Every link in a mail starts here: where people open the site, the web service's public
+    // domain (the generated *.up.railway.app or your custom one). RAILWAY_PUBLIC_DOMAIN is that
+    // service's own variable; `${{web.…}}` is Railway's reference to another service's
+    // variable, filled in when it deploys (docs.railway.com/reference/variables).
+    PUBLIC_URL: 'https://${{web.RAILWAY_PUBLIC_DOMAIN}}',
+    // The mail provider's SMTP server with its credentials, and the sender (docs/deploy/email.md).
+    SMTP_URL: shared('SMTP_URL'),
+    MAIL_FROM: shared('MAIL_FROM'),
     // Railway sends SIGTERM, then SIGKILL this many seconds later. Both processes drain for up
     // to SHUTDOWN_GRACE_SECONDS (8 s by default) after SIGTERM: 10 s leaves them room to finish.
     RAILWAY_DEPLOYMENT_DRAINING_SECONDS: '10',

@@ -1,7 +1,8 @@
 // `pnpm test:containers`: builds the three images, then brings up docker-compose.prod.yml (as a
 // VPS runs it, HTTPS from Caddy's local CA) and docker-compose.yml (as a laptop runs it) for real,
-// and smoke-tests each through Caddy: health, register, sign in, upload, thumbnail, export, and
-// the first page's weight. Everything it starts is removed at the end, volumes included.
+// and smoke-tests each through Caddy: health, register, sign in, upload, thumbnail, export, the
+// first page's weight, and the accounts' mail read from Mailpit (verify the address, reset the
+// password, sign in with the new one). Everything it starts is removed at the end, volumes included.
 // Where no container engine answers, it says so and skips (exit 0): the rest of the tests run
 // without one. Works with docker-compose v1 and a Docker-compatible engine (Docker or podman).
 import { randomBytes } from 'node:crypto';
@@ -10,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@shipshape/lifecycle';
 import { composeProject, engineVersion, imageSizeMb, progress, run } from './containers/compose';
-import { smoke, waitUntilReady, type SmokeResult, type Stack } from './containers/smoke';
+import { mailRoundTrip, type MailStack } from './containers/mail';
+import { smoke, waitUntilReady, type SmokeResult } from './containers/smoke';
 
 const root = join(import.meta.dirname, '..');
 process.chdir(root);
@@ -93,10 +95,13 @@ async function reportSizes() {
   return sizes;
 }
 
-/** docker-compose.prod.yml with its S3 profile, secrets made here, HTTPS from Caddy's local CA. */
+/**
+ * docker-compose.prod.yml with its S3 and mail profiles, secrets made here, HTTPS from Caddy's
+ * local CA.
+ */
 async function productionStack() {
   const dir = await mkdtemp(join(tmpdir(), 'shipshape-containers-'));
-  const [httpPort, httpsPort] = await Promise.all([freePort(), freePort()]);
+  const [httpPort, httpsPort, mailPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const secret = (bytes: number) => randomBytes(bytes).toString('hex');
   const postgresPassword = secret(16);
   const s3 = { key: `shipshape-${secret(4)}`, secret: secret(24), bucket: 'shipshape' };
@@ -116,6 +121,9 @@ async function productionStack() {
     S3_SECRET_ACCESS_KEY: s3.secret,
     S3_FORCE_PATH_STYLE: 'true',
     S3_CHECKSUM: 'when_required',
+    // Mailpit of the mail profile; PUBLIC_URL is https://DOMAIN, set by the compose file.
+    SMTP_URL: 'smtp://mailpit:1025',
+    MAIL_FROM: 'Shipshape <no-reply@shipshape.test>',
   });
   const stackEnv = join(dir, 'stack.env');
   await writeEnvFile(stackEnv, {
@@ -132,28 +140,33 @@ async function productionStack() {
     S3_ACCESS_KEY_ID: s3.key,
     S3_SECRET_ACCESS_KEY: s3.secret,
     S3_BUCKET: s3.bucket,
+    MAILPIT_UI_PORT: `127.0.0.1:${mailPort}`,
   });
   const project = composeProject(
     'shipshape-test-prod',
     ['docker-compose.prod.yml'],
-    ['--env-file', stackEnv, '--profile', 's3'],
+    ['--env-file', stackEnv, '--profile', 's3', '--profile', 'mail'],
   );
   await exercise('docker-compose.prod.yml', project, dir, async () => {
     const url = `https://localhost:${httpsPort}`;
     // Caddy makes its local CA on first start; the client trusts exactly that CA.
     const ca = await readCaddyCa(project);
-    return { url, ca };
+    // DOMAIN=localhost: links say https://localhost, the port being this test's own.
+    return { url, ca, mail: `http://127.0.0.1:${mailPort}`, publicUrl: 'https://localhost' };
   });
 }
 
-/** docker-compose.yml as a newcomer runs it, on a free port instead of 80. */
+/** docker-compose.yml as a newcomer runs it, on free ports instead of 80, 1025 and 8025. */
 async function localStack() {
-  const httpPort = await freePort();
+  const [httpPort, smtpPort, mailPort] = await Promise.all([freePort(), freePort(), freePort()]);
   const project = composeProject('shipshape-test-local', ['docker-compose.yml'], [], {
     HTTP_PORT: String(httpPort),
+    MAILPIT_SMTP_PORT: String(smtpPort),
+    MAILPIT_UI_PORT: String(mailPort),
   });
+  const url = `http://localhost:${httpPort}`;
   await exercise('docker-compose.yml', project, undefined, () =>
-    Promise.resolve({ url: `http://localhost:${httpPort}` }),
+    Promise.resolve({ url, mail: `http://127.0.0.1:${mailPort}`, publicUrl: url }),
   );
 }
 
@@ -161,7 +174,7 @@ async function exercise(
   name: string,
   project: ReturnType<typeof composeProject>,
   scratch: string | undefined,
-  locate: () => Promise<Stack>,
+  locate: () => Promise<MailStack>,
 ) {
   try {
     // A run that was stopped half-way may have left the project behind.
@@ -176,6 +189,7 @@ async function exercise(
       `${name}: ready through Caddy at ${stack.url} (${waited.toFixed(0)} s after up returned)`,
     );
     const result = await smoke(stack, (line) => progress(`${name}: ${line}`));
+    await mailRoundTrip(stack, (line) => progress(`${name}: ${line}`));
     progress(
       `${name}: smoke passed; first page ${result.firstPageBytes} bytes in ${result.firstPageRequests} requests`,
     );

@@ -167,6 +167,8 @@ main() {
   ensure_edge
   backing=(postgres redis)
   has_profile s3 && backing+=(rustfs)
+  # Mailpit, for a server without a mail provider yet (docs/deploy/email.md).
+  has_profile mail && backing+=(mailpit)
   compose up -d "${backing[@]}"
   # shellcheck disable=SC2046 # one word per container id
   wait_ready $(for service in "${backing[@]}"; do compose ps -q "$service"; done) ||

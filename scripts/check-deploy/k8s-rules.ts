@@ -46,7 +46,14 @@ interface PodTemplate {
 export const pullSecretName = 'ghcr-pull';
 
 // Variables that hold credentials: they come from the Secret, never from a ConfigMap.
-const secretVariables = ['DATABASE_URL', 'REDIS_URL', 'SESSION_SECRET', 'S3_SECRET_ACCESS_KEY'];
+const secretVariables = [
+  'DATABASE_URL',
+  'REDIS_URL',
+  'SESSION_SECRET',
+  'S3_SECRET_ACCESS_KEY',
+  'SMTP_URL',
+  'SMTP_PASSWORD',
+];
 // The only capability a container may add back (the restricted Pod Security Standard's one).
 const allowedCapabilities = ['NET_BIND_SERVICE'];
 // What a stop adds to SHUTDOWN_GRACE_SECONDS before the process exits: the API's abort window

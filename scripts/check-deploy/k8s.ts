@@ -23,6 +23,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Service } from 'kubernetes-models/v1';
 import { parse, parseAllDocuments } from 'yaml';
 import { pullSecretName, ruleProblems, type K8sObject } from './k8s-rules';
+import { requiredOutsideLocal } from './required-variables';
 import type { CheckResult } from './result';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -171,7 +172,37 @@ export async function checkKubernetesDocs(
   if (!created('generic').includes('shipshape-secrets')) {
     problems.push('no command creates the Secret shipshape-secrets the pods read');
   }
+  problems.push(...(await requiredVariableProblems(commands, dir)));
   return { name: 'docs/deploy/kubernetes.md: commands, names and image tags', problems };
+}
+
+/**
+ * Every variable the config cannot start without outside local reaches the pods: a literal of the
+ * ConfigMap each overlay's release generates, or a key of the Secret the page creates.
+ */
+async function requiredVariableProblems(commands: string, dir: string): Promise<string[]> {
+  const secretKeys = captures(commands, /create secret generic shipshape-secrets (.*)/g).flatMap(
+    (line) => captures(line, /--from-literal=([A-Z][A-Z0-9_]*)=/g),
+  );
+  const problems: string[] = [];
+  for (const overlay of await readdir(join(dir, 'overlays'))) {
+    const file = join(dir, 'overlays', overlay, 'release', 'kustomization.yaml');
+    if (!existsSync(file)) continue;
+    const release = parse(await readFile(file, 'utf8')) as {
+      configMapGenerator?: { name?: string; literals?: string[] }[];
+    };
+    const literals = (release.configMapGenerator ?? [])
+      .filter((generator) => generator.name === 'shipshape-config')
+      .flatMap((generator) => generator.literals ?? [])
+      .map((literal) => literal.slice(0, literal.indexOf('=')));
+    for (const name of requiredOutsideLocal()) {
+      if (!literals.includes(name) && !secretKeys.includes(name))
+        problems.push(
+          `${overlay}: ${name} is in neither its ConfigMap nor the Secret shipshape-secrets the page creates`,
+        );
+    }
+  }
+  return problems;
 }
 
 /** The tags ci.yml's docker/metadata-action gives each image: `type=sha,format=long,prefix=P`. */

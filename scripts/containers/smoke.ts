@@ -105,7 +105,7 @@ export async function firstPageWeight(stack: Stack): Promise<SmokeResult> {
 }
 
 /** A browser-like client: keeps the session cookie, says where its requests come from. */
-function visitor({ url, ca }: Stack) {
+export function visitor({ url, ca }: Stack) {
   let cookie = '';
   async function send(method: string, path: string, body?: Buffer, contentType?: string) {
     const res = await get(`${url}${path}`, {

@@ -79,8 +79,8 @@ describe('image pins (deploy/images.yaml)', () => {
       expect.stringMatching(/^Dockerfile:\d+: caddy:2\.99 is not among the tags/),
     );
     const pins = readFileSync(join(root, 'deploy/images.yaml'), 'utf8');
-    expect(pinProblems(pins, [{ where: 'x.yml:1', ref: 'axllent/mailpit:v1.27' }])).toContainEqual(
-      'x.yml:1: axllent/mailpit is not in deploy/images.yaml; add it with its evidence',
+    expect(pinProblems(pins, [{ where: 'x.yml:1', ref: 'valkey/valkey:8' }])).toContainEqual(
+      'x.yml:1: valkey/valkey is not in deploy/images.yaml; add it with its evidence',
     );
   });
 });

@@ -152,6 +152,15 @@ describe('the kubernetes.md check', () => {
     expect(await problems(page)).toEqual([expect.stringMatching(/pull Secret ghcr-pull/)]);
   });
 
+  it('refuses a variable the config requires that neither the ConfigMap nor the Secret holds', async () => {
+    const page = kubernetesMd.replace(/ \\\n\s*--from-literal=SMTP_URL='[^']*'/, '');
+    expect(page).not.toEqual(kubernetesMd);
+    expect(await problems(page)).toEqual([
+      expect.stringMatching(/production: SMTP_URL is in neither/),
+      expect.stringMatching(/staging: SMTP_URL is in neither/),
+    ]);
+  });
+
   it('refuses a namespace and a folder that no overlay has', async () => {
     const page = kubernetesMd
       .replace(
