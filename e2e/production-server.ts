@@ -1,12 +1,15 @@
 // The app as a deployment runs it, for the end-to-end suite's `production` project: the built
 // bundles with APP_ENV=production, two API replicas and a worker behind Caddy with the
 // repository's Caddyfile, over HTTPS (test/topology/production.ts). Needs a Postgres server
-// (DATABASE_URL) and Redis (REDIS_URL), as a deployment does. Stopped by Playwright's SIGTERM,
+// (DATABASE_URL) and Redis (REDIS_URL), as a deployment does; its mail goes to a catcher whose
+// page the specs read (production.mailUrl in e2e/topology.ts). Stopped by Playwright's SIGTERM,
 // it stops everything and removes the database, the bucket and the Redis keys it made.
 import { loadConfigOrExit } from '@shipshape/config';
 import { stopOnSignals } from '@shipshape/lifecycle';
 import { createLogger } from '@shipshape/logger';
+import { startMailCatcher } from '@shipshape/mail/catcher';
 import { buildBundles, startProductionTopology } from '../test/topology/production';
+import { production } from './topology';
 
 const config = loadConfigOrExit();
 const logger = createLogger(config, 'e2e-production');
@@ -15,6 +18,7 @@ if (!config.databaseUrl || !config.redis.url) {
 }
 
 buildBundles();
+const mail = await startMailCatcher({ webPort: Number(new URL(production.mailUrl).port) });
 const topology = await startProductionTopology({
   databaseServerUrl: config.databaseUrl,
   redisUrl: config.redis.url,
@@ -22,12 +26,27 @@ const topology = await startProductionTopology({
   replicaPorts: process.env.REPLICA_PORTS?.split(',').map(Number),
   // The tests sign in and out many times from one address; the per-account limit stays at its
   // default, and replicas.spec.ts checks that it holds across both replicas.
-  env: { AUTH_RATE_LIMIT: '1000' },
+  env: {
+    AUTH_RATE_LIMIT: '1000',
+    // What a deployment must set: where mail goes, who sends it, and where its links lead.
+    SMTP_URL: mail.smtpUrl,
+    MAIL_FROM: 'Shipshape <no-reply@shipshape.test>',
+    PUBLIC_URL: production.url,
+  },
+}).catch(async (error: unknown) => {
+  await mail.stop();
+  throw error;
 });
 
 stopOnSignals({
   name: 'The production topology',
   logger,
   timeoutMs: config.shutdownGraceMs + 10_000,
-  close: topology.stop,
+  async close() {
+    try {
+      await topology.stop();
+    } finally {
+      await mail.stop();
+    }
+  },
 });

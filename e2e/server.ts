@@ -1,21 +1,25 @@
 // The app as the end-to-end tests see it: the real API process serving the real frontend, on a
-// throwaway database (on DATABASE_URL's server when set, else embedded) and S3 bucket. With
-// REDIS_URL the real worker process runs the jobs under a key prefix of its own; without it the
-// API runs them in-process. Stopped (Playwright sends SIGTERM), it stops the API and the worker
-// and removes everything.
+// throwaway database (on DATABASE_URL's server when set, else embedded) and S3 bucket, and a mail
+// catcher whose page the specs read (local.mailUrl in e2e/topology.ts). With REDIS_URL the real
+// worker process runs the jobs under a key prefix of its own; without it the API runs them
+// in-process. Stopped (Playwright sends SIGTERM), it stops the API and the worker and removes
+// everything.
 import { randomBytes } from 'node:crypto';
 import { loadConfigOrExit } from '@shipshape/config';
 import { createTestDatabase } from '@shipshape/db/testing';
 import { spawnTs, stopAll, stopOnSignals, type TsProcess } from '@shipshape/lifecycle';
 import { createLogger } from '@shipshape/logger';
+import { startMailCatcher } from '@shipshape/mail/catcher';
 import { deleteKeysWithPrefix } from '@shipshape/queue';
 import { embeddedS3Env, startEmbeddedS3 } from '@shipshape/storage/embedded';
+import { local } from './topology';
 
 const config = loadConfigOrExit();
 const logger = createLogger(config, 'e2e');
 const runId = randomBytes(4).toString('hex');
 const database = await createTestDatabase(config.databaseUrl);
 const s3 = await startEmbeddedS3();
+const mail = await startMailCatcher({ webPort: Number(new URL(local.mailUrl).port) });
 
 const redisPrefix = `shipshape-e2e-${runId}`;
 const env: NodeJS.ProcessEnv = {
@@ -25,6 +29,9 @@ const env: NodeJS.ProcessEnv = {
   ...embeddedS3Env(s3),
   S3_BUCKET: `shipshape-e2e-${runId}`,
   REDIS_PREFIX: redisPrefix,
+  SMTP_URL: mail.smtpUrl,
+  // Links in mail lead where the browser opens the app.
+  PUBLIC_URL: local.url,
   // The tests sign in and out many times from one address.
   AUTH_RATE_LIMIT: '1000',
 };
@@ -43,6 +50,7 @@ const stop = stopOnSignals({
     } finally {
       await database.drop();
       await s3.stop();
+      await mail.stop();
       if (config.redis.url) await deleteKeysWithPrefix(config.redis.url, redisPrefix);
     }
   },

@@ -1,6 +1,7 @@
 // `pnpm dev`: the whole app on a laptop with nothing but Node installed.
 // Whatever is not configured is started here, once, and kept across code reloads:
-// an embedded Postgres when DATABASE_URL is unset, an embedded S3 server when S3_ENDPOINT is unset.
+// an embedded Postgres when DATABASE_URL is unset, an embedded S3 server when S3_ENDPOINT is unset,
+// a mail catcher when neither SMTP_URL nor SMTP_HOST is set (its page shows what the app sends).
 // Then the API runs with reload on change, and the worker too when REDIS_URL is set (without it,
 // the API runs the same job handlers in-process).
 // Ctrl-C stops the API and the worker the way a platform does (SIGTERM: requests and running
@@ -20,6 +21,7 @@ import {
   type TsProcess,
 } from '@shipshape/lifecycle';
 import { createLogger } from '@shipshape/logger';
+import { startMailCatcher } from '@shipshape/mail/catcher';
 import { embeddedS3Env, startEmbeddedS3 } from '@shipshape/storage/embedded';
 
 // A developer's overrides, if any; variables already set in the shell win.
@@ -70,6 +72,16 @@ if (!config.s3.endpoint) {
   Object.assign(env, embeddedS3Env(s3));
 }
 
+let mailPage: string | undefined;
+if (!env.SMTP_URL && !env.SMTP_HOST) {
+  step('Starting a mail catcher (mail is kept in memory, never delivered) ...');
+  // Mailpit's usual web port, where a developer may look first; a free one when it is taken.
+  const catcher = await startMailCatcher({ webPort: 8025 }).catch(() => startMailCatcher());
+  services.push(() => catcher.stop());
+  env.SMTP_URL = catcher.smtpUrl;
+  mailPage = catcher.webUrl.replace('127.0.0.1', 'localhost');
+}
+
 step('Applying database migrations ...');
 const { pool, db } = connectDatabase(env.DATABASE_URL ?? '', { max: 1 });
 await migrateDatabase(db);
@@ -96,8 +108,9 @@ if (config.redis.url) {
 const healthUrl = `http://127.0.0.1:${config.port}/healthz`;
 try {
   await waitUntilReady(healthUrl, 60_000);
+  const mailLine = mailPage ? `\n  Mail it sends: ${mailPage}` : '';
   console.log(
-    `\n  \x1b[1mShipshape is running at http://localhost:${config.port}\x1b[0m\n  Press Ctrl-C to stop.\n`,
+    `\n  \x1b[1mShipshape is running at http://localhost:${config.port}\x1b[0m${mailLine}\n  Press Ctrl-C to stop.\n`,
   );
 } catch {
   // The API's own log above says why; saving a fix restarts it.

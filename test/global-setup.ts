@@ -3,10 +3,13 @@
 //   that each test file copies into a database of its own (useTestDatabase), dropped at the end;
 // - S3: the server at S3_ENDPOINT when given, else an embedded one, with a bucket for this run;
 // - Redis: REDIS_URL (or the default local port) with a key prefix for this run; when no Redis
-//   answers, tests that need BullMQ skip with a notice and the in-process queue is tested alone.
+//   answers, tests that need BullMQ skip with a notice and the in-process queue is tested alone;
+// - mail: a catcher for this run; tests send to its smtpUrl and read with mailbox(webUrl), each
+//   to addresses of its own (the mailbox is shared: never clear() it).
 import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@shipshape/config';
 import { createDatabaseTemplate } from '@shipshape/db/testing';
+import { startMailCatcher } from '@shipshape/mail/catcher';
 import { deleteKeysWithPrefix } from '@shipshape/queue';
 import { createStorage } from '@shipshape/storage';
 import { startEmbeddedS3 } from '@shipshape/storage/embedded';
@@ -29,6 +32,8 @@ declare module 'vitest' {
     /** Undefined when no Redis answered: BullMQ tests skip. */
     redisUrl: string | undefined;
     redisPrefix: string;
+    /** The run's mail catcher: SMTP_URL for the app, and where mailbox() reads. */
+    mail: { smtpUrl: string; webUrl: string };
   }
 }
 
@@ -61,9 +66,13 @@ export default async function setup(project: TestProject) {
   project.provide('redisUrl', redisAnswers ? redisUrl : undefined);
   project.provide('redisPrefix', redisPrefix);
 
+  const mail = await startMailCatcher();
+  project.provide('mail', { smtpUrl: mail.smtpUrl, webUrl: mail.webUrl });
+
   return async () => {
     await database.drop();
     await embeddedS3?.stop();
+    await mail.stop();
     if (redisAnswers) await deleteKeysWithPrefix(redisUrl, redisPrefix);
   };
 }

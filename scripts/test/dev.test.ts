@@ -40,6 +40,8 @@ async function startDev(settings: Record<string, string>) {
       DATABASE_URL: '',
       REDIS_URL: '',
       S3_ENDPOINT: '',
+      SMTP_URL: '',
+      SMTP_HOST: '',
       ...settings,
     },
   });
@@ -186,6 +188,17 @@ describe('Ctrl-C in pnpm dev', () => {
         timeout: 30_000,
       });
     }
+    // The banner says where the mail the app sends can be read, and that page answers.
+    const [mailLine] = await vi.waitFor(() => {
+      const found = linesWith(dev.lines(), 'Mail it sends: http://localhost:');
+      expect(found).toHaveLength(1);
+      return found;
+    });
+    const mailPage = (mailLine ?? '')
+      .split('Mail it sends: ')[1]
+      ?.trim()
+      .replace('localhost', '127.0.0.1');
+    expect((await fetch(`${mailPage}/readyz`)).status).toBe(200);
 
     dev.pressCtrlC();
 
@@ -198,5 +211,6 @@ describe('Ctrl-C in pnpm dev', () => {
     expect(linesWith(lines, 'Shipshape stopped')).toHaveLength(1);
     // And it is the last line: nothing was left running to print after it.
     expect(lines.filter(Boolean).at(-1)).toContain('Shipshape stopped');
+    await expect(fetch(`${mailPage}/readyz`)).rejects.toThrow();
   }, 60_000);
 });

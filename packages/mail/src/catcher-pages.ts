@@ -24,9 +24,11 @@ export function inboxPage(messages: CaughtMessage[]): string {
 }
 
 export function messagePage(m: CaughtMessage): string {
-  // srcdoc keeps the HTML on this page; <base target> sends a clicked link out of the frame.
+  // srcdoc keeps the HTML on this page; <base target> sends a clicked link out of the frame. It
+  // goes after the doctype: anything before one puts the page in quirks mode.
+  const withBase = m.HTML.replace(/^(\s*<!doctype[^>]*>)?/i, '$1<base target="_blank">');
   const frame = m.HTML
-    ? `<h2>HTML</h2><iframe sandbox="allow-popups allow-popups-to-escape-sandbox" title="HTML body" srcdoc="${escapeHtml(`<base target="_blank">${m.HTML}`)}"></iframe>`
+    ? `<h2>HTML</h2><iframe sandbox="allow-popups allow-popups-to-escape-sandbox" title="HTML body" srcdoc="${escapeHtml(withBase)}"></iframe>`
     : '';
   return page(
     m.Subject || '(no subject)',
@@ -43,7 +45,7 @@ function page(title: string, body: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;color:#1f2328}
 ul{list-style:none;padding:0}li{border-bottom:1px solid #ddd;padding:.6rem 0}li.unread b{color:#1d4ed8}
-.meta{color:#57606a;font-size:.9em}pre{white-space:pre-wrap;word-break:break-all;background:#f6f8fa;padding:.75rem}
+.meta{color:#57606a;font-size:.9em}pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;padding:.75rem}
 iframe{width:100%;height:70vh;border:1px solid #ccc}dl{display:grid;grid-template-columns:auto 1fr;gap:.2rem 1rem}dd{margin:0}</style>
 </head><body>${body}</body></html>`;
 }
@@ -61,7 +63,8 @@ function time(iso: string): string {
 /** Web addresses in already escaped text become links that open in a new tab. */
 function linkify(escaped: string): string {
   return escaped.replace(
-    /https?:\/\/[^\s<>"']+/g,
+    // A sentence's full stop or comma after an address is not part of it.
+    /https?:\/\/[^\s<>"']+?(?=[.,;:!?)]*(\s|$))/g,
     (url) => `<a href="${url}" target="_blank" rel="noopener">${url}</a>`,
   );
 }

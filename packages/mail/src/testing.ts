@@ -106,7 +106,9 @@ function matches({ to, subject }: MailMatch) {
  * (where the token rides). Throws when there is none, or more than one.
  */
 export function linkIn(message: Pick<MailMessage, 'Text' | 'Subject'>): string {
-  const links = [...new Set(message.Text.match(/https?:\/\/[^\s<>"]+#[^\s<>"]+/g) ?? [])];
+  const found = message.Text.match(/https?:\/\/[^\s<>"]+#[^\s<>"]+/g) ?? [];
+  // A sentence's full stop after an address is not part of it.
+  const links = [...new Set(found.map((link) => link.replace(/[.,;:!?)]+$/, '')))];
   if (links.length !== 1) {
     throw new Error(
       `Expected one link with a # in "${message.Subject}", found ${links.length}:\n${message.Text}`,

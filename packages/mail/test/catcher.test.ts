@@ -14,13 +14,18 @@ afterAll(async () => {
   await catcher.stop();
 });
 
-async function sendRaw(to: string, subject: string, html = '<p>Hello <b>there</b></p>') {
+async function sendRaw(
+  to: string,
+  subject: string,
+  html = '<p>Hello <b>there</b></p>',
+  text = 'Hello there',
+) {
   const transport = createTransport(catcher.smtpUrl);
   await transport.sendMail({
     from: 'App <app@example.com>',
     to,
     subject,
-    text: 'Hello there',
+    text,
     html,
   });
   transport.close();
@@ -56,7 +61,12 @@ describe('startMailCatcher', () => {
   });
 
   it('shows the inbox and a message, its HTML in a sandboxed frame and its text escaped', async () => {
-    await sendRaw('page@example.com', 'A <script> subject', '<script>alert(1)</script><p>Body</p>');
+    await sendRaw(
+      'page@example.com',
+      'A <script> subject',
+      '<script>alert(1)</script><p>Body</p>',
+      'Go to https://example.com/a. <script>',
+    );
     const inbox = await (await fetch(`${catcher.webUrl}/`)).text();
     expect(inbox).toContain('A &lt;script&gt; subject');
     const [latest] = await mailbox(catcher.webUrl).messages();
@@ -64,6 +74,8 @@ describe('startMailCatcher', () => {
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
     const page = await res.text();
     expect(page).not.toContain('<script>');
+    // The text part's address is a link, without the full stop that ends its sentence.
+    expect(page).toContain('<a href="https://example.com/a" target="_blank" rel="noopener">');
     expect(page).toMatch(
       /<iframe sandbox="allow-popups allow-popups-to-escape-sandbox"[^>]* srcdoc="[^"]*&lt;script&gt;alert\(1\)/,
     );
