@@ -59,6 +59,10 @@ export async function startStack(
       S3_FORCE_PATH_STYLE: 'true',
       S3_BUCKET: `shipshape-bench-${runId}`,
       SESSION_SECRET: randomBytes(48).toString('base64'),
+      // The benchmark signs up without reading mail: the verification mails go nowhere.
+      PUBLIC_URL: 'https://localhost',
+      SMTP_URL: 'smtp://127.0.0.1:1',
+      MAIL_FROM: 'no-reply@localhost',
       TRUST_PROXY: 'loopback',
       // A deployment's default level: every request writes its log line, as in production.
       LOG_LEVEL: 'info',

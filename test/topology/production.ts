@@ -138,6 +138,10 @@ export async function startProductionTopology({
       S3_BUCKET: `shipshape-topology-${runId}`,
       // Made here, as an operator would: `openssl rand -base64 48`.
       SESSION_SECRET: randomBytes(48).toString('base64'),
+      // Where links in mail point, and where mail goes: nowhere, unless the caller says.
+      PUBLIC_URL: 'https://localhost',
+      SMTP_URL: 'smtp://127.0.0.1:1',
+      MAIL_FROM: 'Shipshape <no-reply@localhost>',
       // Caddy connects from loopback; the API believes its X-Forwarded-* and nobody else's.
       TRUST_PROXY: 'loopback',
       GIT_COMMIT: gitCommit(),

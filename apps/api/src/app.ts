@@ -9,6 +9,10 @@ import type { JobQueue } from '@shipshape/queue';
 import type { Storage } from '@shipshape/storage';
 import type { AttemptCounter } from './auth/attempts/counter';
 import { createPassport } from './auth/passport';
+import { accountRouter } from './account/routes';
+import { createAccountService } from './account/service';
+import { touchDevice } from './account/sessions';
+import { createRecoveryService } from './auth/recovery';
 import { authRouter } from './auth/routes';
 import { createSignInThrottle } from './auth/throttle';
 import { createUsersService } from './auth/users';
@@ -25,6 +29,7 @@ import { noStore } from './http/no-store';
 import { requireSameOrigin } from './http/same-origin';
 import { securityHeaders } from './http/security-headers';
 import { closeIfBodyUnread } from './http/unread-body';
+import { mailOutbox } from './mail/outbox';
 import type { Metrics } from './metrics';
 import { notesRouter } from './notes/routes';
 import { createNotesService } from './notes/service';
@@ -52,6 +57,7 @@ export function createApp(deps: AppDeps) {
   const { config } = deps;
   const users = createUsersService({ db: deps.db });
   const passport = createPassport(users);
+  const outbox = mailOutbox({ queue: deps.queue, logger: deps.logger });
 
   const app = express();
   // Behind Caddy (or Render's and Railway's proxies) the client's IP and scheme arrive in
@@ -76,8 +82,29 @@ export function createApp(deps: AppDeps) {
     '/api',
     sessionMiddleware(config, deps.sessionStore),
     passport.session() as RequestHandler,
+    touchDevice(deps.db, deps.logger),
   );
-  app.use('/api/auth', authRouter({ users, passport, throttle: createSignInThrottle(deps) }));
+  app.use(
+    '/api/auth',
+    authRouter({
+      users,
+      recovery: createRecoveryService({ db: deps.db }),
+      passport,
+      throttle: createSignInThrottle(deps),
+      outbox,
+    }),
+  );
+  app.use(
+    '/api/account',
+    accountRouter({
+      account: createAccountService({
+        db: deps.db,
+        checkPassword: (id, password) => users.checkPassword(id, password),
+      }),
+      db: deps.db,
+      outbox,
+    }),
+  );
   app.use('/api/notes', notesRouter({ notes: createNotesService({ db: deps.db }) }));
   app.use(
     '/api/files',

@@ -13,7 +13,7 @@ import {
 import type { Storage } from '@shipshape/storage';
 
 export async function createJobQueue(deps: {
-  config: Pick<Config, 'redis' | 'jobs'>;
+  config: Pick<Config, 'redis' | 'jobs' | 'mail' | 'publicUrl'>;
   db: Database;
   storage: Storage;
   logger: Logger;
@@ -31,8 +31,10 @@ export async function createJobQueue(deps: {
   // (and sharp, which they load) in a chunk of their own that only this branch loads, so an API
   // with REDIS_URL, as every deployment has, never loads the image libraries.
   const { createJobHandlers } = await import('@shipshape/jobs');
+  const { createMailer } = await import('@shipshape/mail');
+  const mail = { mailer: createMailer(deps.config.mail), publicUrl: deps.config.publicUrl };
   const queue = createInProcessQueue({
-    handlers: createJobHandlers({ ...deps, jobs }),
+    handlers: createJobHandlers({ ...deps, jobs, mail }),
     logger: deps.logger,
     retry: jobs,
   });

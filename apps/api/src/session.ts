@@ -12,12 +12,13 @@ const WEEK_MS = 7 * 24 * 60 * 60 * 1000;
 
 // The session holds who signed in ({ id, email } under passport.user, see auth/passport.ts), so
 // a request needs no second query to load the user. The row is found only while that user still
-// exists: deleting a user ends their sessions at once, in the same single query.
+// exists and is not being deleted: deleting a user ends their sessions at once, in the same query.
 const READ_SESSION = `
   SELECT s.sess FROM sessions s
   WHERE s.sid = $1 AND s.expire >= now()
     AND (json_typeof(s.sess #> '{passport,user}') IS DISTINCT FROM 'object'
-         OR EXISTS (SELECT 1 FROM users u WHERE u.id = (s.sess #>> '{passport,user,id}')::uuid))`;
+         OR EXISTS (SELECT 1 FROM users u WHERE u.id = (s.sess #>> '{passport,user,id}')::uuid
+                                            AND u.deleted_at IS NULL))`;
 
 class SessionStore extends PgStore {
   constructor(

@@ -50,6 +50,8 @@ describe('data export', () => {
         cleanup: async () => {},
         'resume-work': async () => {},
         backup: async () => {},
+        'send-email': async () => {},
+        'delete-account': async () => {},
       },
       retry: { attempts: 1, backoffMs: 0 },
     });

@@ -62,6 +62,8 @@ const noJobs = {
   cleanup: async () => {},
   'resume-work': async () => {},
   backup: async () => {},
+  'send-email': async () => {},
+  'delete-account': async () => {},
 };
 
 // What must never appear in a log line, whatever failed.

@@ -47,6 +47,9 @@ async function startApi(env: Record<string, string> = {}) {
       APP_ENV: 'staging',
       PORT: String(port),
       SESSION_SECRET: 'shutdown-test-secret-that-is-long-enough-0123456789',
+      PUBLIC_URL: 'https://shipshape.example.com',
+      SMTP_URL: 'smtp://127.0.0.1:1',
+      MAIL_FROM: 'no-reply@shipshape.example.com',
       // The test speaks plain HTTP as the proxy would, and says the client used HTTPS.
       TRUST_PROXY: 'loopback',
       DATABASE_URL: database.url,

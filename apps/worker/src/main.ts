@@ -4,6 +4,7 @@ import { loadConfigOrExit } from '@shipshape/config';
 import { connectDatabase } from '@shipshape/db';
 import { stopOnSignals } from '@shipshape/lifecycle';
 import { createLogger } from '@shipshape/logger';
+import { createMailer } from '@shipshape/mail';
 import { createStorage } from '@shipshape/storage';
 import { startWorker } from './worker';
 
@@ -22,7 +23,8 @@ if (!config.databaseUrl) {
 
 const { pool, db } = connectDatabase(config.databaseUrl, { max: config.databasePoolMax });
 const storage = createStorage(config.s3);
-const worker = await startWorker({ config, db, storage, logger });
+const mailer = createMailer(config.mail);
+const worker = await startWorker({ config, db, storage, logger, mailer });
 logger.info(
   `Worker running ${config.jobs.concurrency} job(s) at a time (APP_ENV=${config.appEnv})`,
 );
@@ -38,5 +40,6 @@ stopOnSignals({
     await worker.close();
     await pool.end();
     storage.close();
+    mailer.close();
   },
 });

@@ -12,12 +12,15 @@ import {
 } from '@shipshape/queue';
 import type { Storage } from '@shipshape/storage';
 import { createJobHandlers } from '@shipshape/jobs';
+import type { Mailer } from '@shipshape/mail';
 
 export interface WorkerOptions {
-  config: Pick<Config, 'redis' | 'jobs'> & Partial<Pick<Config, 'databaseUrl'>>;
+  config: Pick<Config, 'redis' | 'jobs' | 'publicUrl'> & Partial<Pick<Config, 'databaseUrl'>>;
   db: Database;
   storage: Storage;
   logger: Logger;
+  /** Sends the mail of the outbox ('send-email'); main.ts always passes one, most tests none. */
+  mailer?: Mailer;
   /** The real handlers unless given; tests wrap them to slow them down or count runs. */
   handlers?: JobHandlers;
   /** How soon a dead worker's jobs are taken over (BullMQ's 30 s by default); tests shorten it. */
@@ -51,7 +54,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     prefix,
     handlers:
       options.handlers ??
-      createJobHandlers({ db, storage, logger, jobs, databaseUrl: config.databaseUrl }),
+      createJobHandlers({
+        db,
+        storage,
+        logger,
+        jobs,
+        databaseUrl: config.databaseUrl,
+        mail: options.mailer && { mailer: options.mailer, publicUrl: config.publicUrl },
+      }),
     queue,
     concurrency: jobs.concurrency,
     logger,

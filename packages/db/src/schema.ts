@@ -31,6 +31,13 @@ export const users = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     email: text('email').notNull(),
     passwordHash: text('password_hash').notNull(),
+    /** Set when the owner followed the link mailed to this address (see ADR 028). */
+    emailVerifiedAt: timestamp('email_verified_at', { withTimezone: true }),
+    /**
+     * Set when the owner asked to delete the account: from then on nobody can sign in to it, and
+     * the 'delete-account' job removes its objects and then this row (and with it every other).
+     */
+    deletedAt: timestamp('deleted_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   // Unique regardless of case: Ada@example.com and ada@example.com are one person.
@@ -61,7 +68,11 @@ export const sessions = pgTable(
     sess: json('sess').notNull(),
     expire: timestamp('expire', { precision: 6 }).notNull(),
   },
-  (t) => [index('sessions_expire_idx').on(t.expire)],
+  (t) => [
+    index('sessions_expire_idx').on(t.expire),
+    // Serves "this user's sessions": the devices list, and ending them all after a reset.
+    index('sessions_user_idx').using('btree', sql`(${t.sess} #>> '{passport,user,id}')`),
+  ],
 );
 
 export type Note = typeof notes.$inferSelect;
@@ -139,5 +150,67 @@ export const authAttempts = pgTable(
   (t) => [index('auth_attempts_window_ends_idx').on(t.windowEndsAt)],
 );
 
+export const accountTokenPurposes = ['verify-email', 'reset-password', 'change-email'] as const;
+export type AccountTokenPurpose = (typeof accountTokenPurposes)[number];
+
+// The links mailed to prove an address or reset a password. Only a hash of each token is
+// stored: someone who reads this table (a backup, a leak) holds no link that works.
+export const accountTokens = pgTable(
+  'account_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    purpose: text('purpose', { enum: accountTokenPurposes }).notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    /** For 'change-email': the address that becomes the account's once this link is followed. */
+    newEmail: text('new_email'),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    usedAt: timestamp('used_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('account_tokens_user_idx').on(t.userId, t.purpose)],
+);
+
+export const emailTemplates = [
+  'verify-email',
+  'reset-password',
+  'password-changed',
+  'confirm-email-change',
+  'email-change-requested',
+  'email-changed',
+  'account-deleted',
+] as const;
+
+// pending → sent, or failed (refused for good, the reason kept), or dropped (nothing to send:
+// a reset asked for an address without an account). 'pending' is the outbox: resume-work
+// enqueues the job of every pending mail whose job Redis lost or never got.
+export const emailStatuses = ['pending', 'sent', 'failed', 'dropped'] as const;
+
+// The mail outbox. A row is written in the same transaction as the change it reports, so a
+// mail is never lost to an outage of Redis or of the SMTP server, only delayed. The link, if
+// the mail has one, is made by the job that sends it: no token is ever at rest in plain text.
+export const emails = pgTable(
+  'emails',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id').references(() => users.id, { onDelete: 'set null' }),
+    toAddress: text('to_address').notNull(),
+    template: text('template', { enum: emailTemplates }).notNull(),
+    tokenId: uuid('token_id').references(() => accountTokens.id, { onDelete: 'set null' }),
+    newEmail: text('new_email'),
+    status: text('status', { enum: emailStatuses }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    failureReason: text('failure_reason'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: lastUpdated(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [index('emails_status_idx').on(t.status, t.updatedAt)],
+);
+
 export type FileRow = typeof files.$inferSelect;
 export type ExportRow = typeof dataExports.$inferSelect;
+export type EmailRow = typeof emails.$inferSelect;
+export type EmailTemplate = (typeof emailTemplates)[number];

@@ -1,7 +1,7 @@
 // The 'cleanup' job, run on a schedule: removes what crashes and expiry leave behind.
 // Each step works in batches, so memory and request sizes stay small whatever the backlog.
-import { and, eq, inArray, lt } from 'drizzle-orm';
-import { dataExports, files } from '@shipshape/db';
+import { and, eq, inArray, lt, ne } from 'drizzle-orm';
+import { accountTokens, dataExports, emails, files } from '@shipshape/db';
 import type { JobHandlers } from '@shipshape/queue';
 import { exportKey, thumbnailKey } from '@shipshape/storage';
 import { removeOrphanObjects } from './cleanup-orphans';
@@ -12,7 +12,12 @@ export interface CleanupCounts {
   staleUploads: number;
   orphans: number;
   expiredExports: number;
+  /** Mail rows done with (sent, failed, dropped) for a week, and links used or expired. */
+  oldMail: number;
 }
+
+// How long a finished mail's row is kept: long enough to answer "did it go out?".
+const KEEP_MAIL_MS = 7 * 24 * 60 * 60_000;
 
 // Rows per query. A run handles at most MAX_BATCHES of them per step; the next run goes on.
 const BATCH = 500;
@@ -41,6 +46,7 @@ export async function runCleanup(deps: JobDeps, at?: Date): Promise<CleanupCount
     staleUploads: await removeStaleUploads(deps, ago(deps.jobs.cleanupEveryMs)),
     orphans: await removeOrphanObjects(deps, ago(ORPHAN_SAFETY_MARGIN_MS)),
     expiredExports: await removeExpiredExports(deps, now),
+    oldMail: await removeOldMail(deps, now, ago(KEEP_MAIL_MS)),
   };
 }
 
@@ -87,4 +93,14 @@ async function removeExpiredExports({ db, storage }: JobDeps, now: Date): Promis
     removed += deleted.length;
   }
   return removed;
+}
+
+async function removeOldMail({ db }: JobDeps, now: Date, before: Date): Promise<number> {
+  const mail = await db
+    .delete(emails)
+    .where(and(ne(emails.status, 'pending'), lt(emails.updatedAt, before)))
+    .returning({ id: emails.id });
+  // A used link is kept until it would have expired, so using it again says "used", not "invalid".
+  await db.delete(accountTokens).where(lt(accountTokens.expiresAt, now));
+  return mail.length;
 }

@@ -3,9 +3,15 @@
 // is work whose job may not exist, because Redis was away when the API enqueued it, the API
 // died in between, or the in-process queue of local development restarted. Job ids are fixed
 // per row, so a job that does exist is not doubled (see EnqueueOptions.jobId).
-import { and, asc, eq, lt, or, sql } from 'drizzle-orm';
-import { dataExports, files } from '@shipshape/db';
-import { exportDataJobId, processFileJobId, type JobHandlers } from '@shipshape/queue';
+import { and, asc, eq, isNotNull, lt, or, sql } from 'drizzle-orm';
+import { dataExports, emails, files, users } from '@shipshape/db';
+import {
+  deleteAccountJobId,
+  exportDataJobId,
+  processFileJobId,
+  sendEmailJobId,
+  type JobHandlers,
+} from '@shipshape/queue';
 import type { JobDeps } from './deps';
 
 // The API enqueues right after writing the row; leave it that long to do so before looking.
@@ -18,7 +24,11 @@ const STUCK_AFTER_S = 10 * 60;
 const LIMIT = 100;
 
 const olderThan = (
-  column: typeof files.updatedAt | typeof dataExports.createdAt,
+  column:
+    | typeof files.updatedAt
+    | typeof dataExports.createdAt
+    | typeof emails.updatedAt
+    | typeof users.deletedAt,
   seconds: number,
 ) =>
   // The database's clock, which stamped the row, not this machine's.
@@ -49,6 +59,21 @@ export function resumeWork({ db }: JobDeps): JobHandlers['resume-work'] {
       .orderBy(asc(dataExports.createdAt))
       .limit(LIMIT);
 
+    // A mail still pending (its job lost, or given up while the SMTP server was away: the row
+    // stays pending, so the mail is tried again rather than lost), and accounts whose deletion
+    // was asked for and has not finished.
+    const waitingEmails = await db
+      .select({ id: emails.id })
+      .from(emails)
+      .where(and(eq(emails.status, 'pending'), olderThan(emails.updatedAt, WAITING_AFTER_S)))
+      .orderBy(asc(emails.updatedAt))
+      .limit(LIMIT);
+    const leavingUsers = await db
+      .select({ id: users.id })
+      .from(users)
+      .where(and(isNotNull(users.deletedAt), olderThan(users.deletedAt, WAITING_AFTER_S)))
+      .limit(LIMIT);
+
     let added = 0;
     for (const { id } of waitingFiles) {
       const jobId = processFileJobId(id);
@@ -57,6 +82,14 @@ export function resumeWork({ db }: JobDeps): JobHandlers['resume-work'] {
     for (const { id } of waitingExports) {
       const jobId = exportDataJobId(id);
       if (await context.enqueue('export-data', { exportId: id }, { jobId })) added++;
+    }
+    for (const { id } of waitingEmails) {
+      const jobId = sendEmailJobId(id);
+      if (await context.enqueue('send-email', { emailId: id }, { jobId })) added++;
+    }
+    for (const { id } of leavingUsers) {
+      const jobId = deleteAccountJobId(id);
+      if (await context.enqueue('delete-account', { userId: id }, { jobId })) added++;
     }
     // Quiet when there was nothing to do, which is nearly always: this runs every few seconds.
     if (added > 0) context.log.info({ added }, 'Enqueued the jobs of rows that were missing one');

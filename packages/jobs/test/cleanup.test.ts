@@ -53,7 +53,12 @@ describe('cleanup', () => {
       .where(eq(files.id, stale.id));
     await db.update(files).set({ status: 'uploading' }).where(eq(files.id, recent.id));
 
-    expect(await runCleanup(deps)).toEqual({ staleUploads: 1, orphans: 0, expiredExports: 0 });
+    expect(await runCleanup(deps)).toEqual({
+      staleUploads: 1,
+      orphans: 0,
+      expiredExports: 0,
+      oldMail: 0,
+    });
     expect(await fileRow(deps, stale.id)).toBeUndefined();
     expect(await exists(stale.objectKey)).toBe(false);
     expect(await fileRow(deps, recent.id)).toBeDefined();
@@ -64,7 +69,12 @@ describe('cleanup', () => {
     const expired = await addExport(userId, hoursAgo(1));
     const valid = await addExport(userId, hoursAgo(-24));
 
-    expect(await runCleanup(deps)).toEqual({ staleUploads: 0, orphans: 0, expiredExports: 1 });
+    expect(await runCleanup(deps)).toEqual({
+      staleUploads: 0,
+      orphans: 0,
+      expiredExports: 1,
+      oldMail: 0,
+    });
     expect(await exportExists(expired)).toBe(false);
     expect(await exists(exportKey(userId, expired))).toBe(false);
     expect(await exportExists(valid)).toBe(true);
@@ -86,7 +96,12 @@ describe('cleanup', () => {
     await storage.putBuffer(unknown, Buffer.from('?'), 'text/plain');
 
     // Just written: the row might still be on its way, so nothing goes yet.
-    expect(await runCleanup(deps)).toEqual({ staleUploads: 0, orphans: 0, expiredExports: 0 });
+    expect(await runCleanup(deps)).toEqual({
+      staleUploads: 0,
+      orphans: 0,
+      expiredExports: 0,
+      oldMail: 0,
+    });
     for (const key of orphans) expect(await exists(key)).toBe(true);
 
     // S3 will not backdate an object, so the cleanup looks from a little in the future.
@@ -95,6 +110,7 @@ describe('cleanup', () => {
       staleUploads: 0,
       orphans: orphans.length,
       expiredExports: 0,
+      oldMail: 0,
     });
     for (const key of orphans) expect(await exists(key)).toBe(false);
     expect(await exists(kept.objectKey)).toBe(true);

@@ -6,6 +6,8 @@ import { z } from 'zod';
 export const jobSchemas = {
   'process-file': z.object({ fileId: z.uuid() }),
   'export-data': z.object({ exportId: z.uuid() }),
+  'send-email': z.object({ emailId: z.uuid() }),
+  'delete-account': z.object({ userId: z.uuid() }),
   cleanup: z.object({}),
   'resume-work': z.object({}),
   backup: z.object({}),
@@ -28,6 +30,8 @@ export function parsePayload<N extends JobName>(name: N, payload: unknown): JobP
 // 'resume-work' while the row still waits), one job at a time exists for it.
 export const processFileJobId = (fileId: string) => `process-file-${fileId}`;
 export const exportDataJobId = (exportId: string) => `export-data-${exportId}`;
+export const sendEmailJobId = (emailId: string) => `send-email-${emailId}`;
+export const deleteAccountJobId = (userId: string) => `delete-account-${userId}`;
 
 /** BullMQ reserves ids that look like integers or contain ':'; both queues refuse them alike. */
 export function checkJobId(jobId: string): void {

@@ -7,7 +7,7 @@ import type { JobQueue, QueueLogger } from './queue';
  * the job later under the same jobId, so a failure here is worth a warning, not an error.
  */
 export async function enqueueOrDefer<N extends JobName>(
-  queue: JobQueue,
+  queue: Pick<JobQueue, 'enqueue'>,
   log: QueueLogger,
   job: { name: N; payload: JobPayload<N>; jobId: string },
 ): Promise<void> {

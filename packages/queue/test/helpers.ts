@@ -40,6 +40,8 @@ export function handlers(overrides: Partial<JobHandlers> = {}): JobHandlers {
     cleanup: nothing,
     'resume-work': nothing,
     backup: nothing,
+    'send-email': nothing,
+    'delete-account': nothing,
     ...overrides,
   };
 }

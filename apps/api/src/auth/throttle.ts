@@ -13,12 +13,20 @@ import { deviceCookies } from './device-cookie';
 /** How long failures are remembered: the window opens with the first failure of a key. */
 export const SIGN_IN_WINDOW_MS = 15 * 60 * 1000;
 
+/**
+ * Mails one address may be sent by request (a new verification link, a reset link) per window,
+ * from any number of clients: enough for someone who lost the first, too few to flood an inbox.
+ */
+export const MAILS_PER_ADDRESS = 3;
+
 interface Budget {
   key: string;
   limit: number;
 }
 
 export interface Attempt {
+  /** What the 429 says there were too many of. */
+  what?: string;
   email: string;
   /** Set when the browser holds a valid device cookie for this email. */
   deviceId?: string | undefined;
@@ -33,6 +41,7 @@ export function createSignInThrottle(deps: {
   const { config, logger } = deps;
   const attempts = failOpen(deps.attempts, logger);
   const devices = deviceCookies({ secret: config.sessionSecret, secure: !config.isLocal });
+  const hashed = (email: string) => createHash('sha256').update(email).digest('hex').slice(0, 32);
   const perIp = (req: Request): Budget => ({
     // IPv6 clients usually hold a whole /56 or /64, so the budget covers the /56.
     key: `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`,
@@ -51,15 +60,40 @@ export function createSignInThrottle(deps: {
           budgets: [{ key: `device:${deviceId}`, limit: config.authAccountRateLimit }],
         };
       }
-      const account = createHash('sha256').update(email).digest('hex').slice(0, 32);
       return {
         email,
-        budgets: [perIp(req), { key: `account:${account}`, limit: config.authAccountRateLimit }],
+        budgets: [
+          perIp(req),
+          { key: `account:${hashed(email)}`, limit: config.authAccountRateLimit },
+        ],
       };
     },
 
     signUpAttempt(req: Request, email: string): Attempt {
       return { email, budgets: [perIp(req)] };
+    },
+
+    /**
+     * Requests that send mail (sign-up, a new verification link, a reset link) or create
+     * accounts. Unlike sign-in, every one counts, success included: otherwise one client could
+     * open accounts, or mail an address, without end. Per client, and per address when one is
+     * named, so a flood spread over many clients still reaches one inbox only a few times.
+     */
+    mailAttempt(req: Request, email?: string): Attempt {
+      const budgets = [{ key: `mail:${perIp(req).key}`, limit: config.authRateLimit }];
+      if (email) budgets.push({ key: `mail:to:${hashed(email)}`, limit: MAILS_PER_ADDRESS });
+      return { email: email ?? '', what: 'requests', budgets };
+    },
+
+    /** Following a mailed link: a link we do not know counts against the client like a wrong password. */
+    linkAttempt(req: Request): Attempt {
+      return { email: '', budgets: [perIp(req)] };
+    },
+
+    /** Refuses with 429 when a budget is used up, else counts this attempt against each. */
+    async spend(res: Response, attempt: Attempt): Promise<void> {
+      await this.refuseIfExhausted(res, attempt);
+      await Promise.all(attempt.budgets.map(({ key }) => attempts.hit(key)));
     },
 
     /** Answers 429 with Retry-After when a budget of this attempt is used up. */
@@ -78,7 +112,7 @@ export function createSignInThrottle(deps: {
       throw new HttpError(
         429,
         'rate_limited',
-        `Too many failed attempts. Try again in ${describeWait(seconds)}.`,
+        `Too many ${attempt.what ?? 'failed attempts'}. Try again in ${describeWait(seconds)}.`,
       );
     },
 

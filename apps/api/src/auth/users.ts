@@ -1,5 +1,5 @@
-import { eq, sql } from 'drizzle-orm';
-import { isUniqueViolation, singleRow, users, type Database } from '@shipshape/db';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { emails, isUniqueViolation, singleRow, users, type Database } from '@shipshape/db';
 import { burnVerifyTime, hashPassword, verifyPassword } from './passwords';
 import type { Credentials } from './schema';
 
@@ -9,20 +9,46 @@ export interface SessionUser {
   email: string;
 }
 
+/** What the API tells the page about its user. */
+export interface PublicUser extends SessionUser {
+  emailVerified: boolean;
+}
+
+// A user whose deletion is under way is nobody: no sign-in, no session (see session.ts).
+const live = isNull(users.deletedAt);
+const publicColumns = {
+  id: users.id,
+  email: users.email,
+  emailVerified: sql<boolean>`${users.emailVerifiedAt} is not null`,
+};
+
 // register and authenticate answer `undefined` rather than throwing: a taken email or a wrong
 // password is an outcome their callers act on (the sign-up counts as a failed attempt; passport
 // answers "no user"), not an error for the error middleware to render.
 export function createUsersService({ db }: { db: Database }) {
   return {
-    /** The new user, or undefined when the email already has an account. */
-    async register({ email, password }: Credentials): Promise<SessionUser | undefined> {
+    /**
+     * The new user and the id of the mail that asks them to verify their address (written in
+     * the same transaction: the outbox), or undefined when the email already has an account.
+     */
+    async register({
+      email,
+      password,
+    }: Credentials): Promise<{ user: PublicUser; emailId: string } | undefined> {
       const passwordHash = await hashPassword(password);
       try {
-        const rows = await db
-          .insert(users)
-          .values({ email, passwordHash })
-          .returning({ id: users.id, email: users.email });
-        return singleRow(rows);
+        return await db.transaction(async (tx) => {
+          const user = singleRow(
+            await tx.insert(users).values({ email, passwordHash }).returning(publicColumns),
+          );
+          const mail = singleRow(
+            await tx
+              .insert(emails)
+              .values({ userId: user.id, toAddress: email, template: 'verify-email' })
+              .returning({ id: emails.id }),
+          );
+          return { user, emailId: mail.id };
+        });
       } catch (error) {
         if (isUniqueViolation(error)) return undefined;
         throw error;
@@ -30,24 +56,37 @@ export function createUsersService({ db }: { db: Database }) {
     },
 
     /** The user when the password matches; undefined for a wrong password or an unknown email alike. */
-    async authenticate({ email, password }: Credentials): Promise<SessionUser | undefined> {
+    async authenticate({ email, password }: Credentials): Promise<PublicUser | undefined> {
       const [user] = await db
-        .select()
+        .select({ ...publicColumns, passwordHash: users.passwordHash })
         .from(users)
-        .where(eq(sql`lower(${users.email})`, email.toLowerCase()));
+        .where(and(eq(sql`lower(${users.email})`, email.toLowerCase()), live));
       if (!user) {
         await burnVerifyTime(password);
         return undefined;
       }
       if (!(await verifyPassword(user.passwordHash, password))) return undefined;
-      return { id: user.id, email: user.email };
+      return { id: user.id, email: user.email, emailVerified: user.emailVerified };
     },
 
-    async findById(id: string): Promise<SessionUser | undefined> {
+    /** Whether `password` is this user's: for changes that ask for it again. */
+    async checkPassword(id: string, password: string): Promise<boolean> {
       const [user] = await db
-        .select({ id: users.id, email: users.email })
+        .select({ passwordHash: users.passwordHash })
         .from(users)
-        .where(eq(users.id, id));
+        .where(and(eq(users.id, id), live));
+      if (!user) {
+        await burnVerifyTime(password);
+        return false;
+      }
+      return verifyPassword(user.passwordHash, password);
+    },
+
+    async findById(id: string): Promise<PublicUser | undefined> {
+      const [user] = await db
+        .select(publicColumns)
+        .from(users)
+        .where(and(eq(users.id, id), live));
       return user;
     },
   };
