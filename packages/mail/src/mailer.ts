@@ -49,15 +49,29 @@ export function createMailer(mail: Config['mail']): Mailer {
 }
 
 function connection(smtp: Config['mail']['smtp']): SMTPTransport.Options {
-  // nodemailer reads the address, the credentials and smtps:// (TLS from the start) from a URL.
-  if ('url' in smtp) return { url: smtp.url };
+  const { host, port, secure, user, password } = 'url' in smtp ? fromUrl(smtp.url) : smtp;
   return {
-    host: smtp.host,
-    port: smtp.port,
-    secure: smtp.secure,
-    auth: smtp.user ? { user: smtp.user, pass: smtp.password ?? '' } : undefined,
+    host,
+    port,
+    secure,
+    auth: user ? { user, pass: password ?? '' } : undefined,
     // Credentials never cross the network in the clear: without TLS from the start, STARTTLS is a must.
-    requireTLS: !smtp.secure && Boolean(smtp.user),
+    requireTLS: !secure && Boolean(user),
+  };
+}
+
+// Read here with the WHATWG URL parser: nodemailer's own uses url.parse(), which Node deprecates
+// with a warning in every process's log.
+function fromUrl(smtpUrl: string) {
+  const url = new URL(smtpUrl);
+  const secure = url.protocol === 'smtps:';
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    // smtps:// speaks TLS from the first byte on 465; smtp:// upgrades with STARTTLS on 587.
+    port: Number(url.port) || (secure ? 465 : 587),
+    secure,
+    user: decodeURIComponent(url.username) || undefined,
+    password: decodeURIComponent(url.password),
   };
 }
 

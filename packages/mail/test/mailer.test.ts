@@ -71,6 +71,18 @@ describe('createMailer', () => {
     }
   });
 
+  it('never sends credentials over a connection without TLS', async () => {
+    // The catcher offers no STARTTLS, as a misconfigured relay might not.
+    const url = catcher.smtpUrl.replace('smtp://', 'smtp://user:p%40ss@');
+    const mailer = createMailer({ smtp: { url }, from });
+    const error: unknown = await mailer
+      .send(message('someone@example.com'))
+      .catch((e: unknown) => e);
+    mailer.close();
+    expect(error).toMatchObject({ code: 'ETLS' });
+    expect(isPermanentMailError(error)).toBe(false);
+  });
+
   it('fails for now when nothing listens', async () => {
     const mailer = createMailer({ smtp: { url: `smtp://127.0.0.1:${await freePort()}` }, from });
     const error: unknown = await mailer
