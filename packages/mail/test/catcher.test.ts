@@ -1,9 +1,10 @@
 // The catcher answers the way Mailpit does where the tests read mail, and its pages show a
-// message to a developer without letting anything in the mail run.
+// message to a developer without letting anything in the mail run; linkIn finds the link a
+// person would follow.
 import { createTransport } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMailCatcher, type MailCatcher } from '@shipshape/mail/catcher';
-import { mailbox } from '@shipshape/mail/testing';
+import { linkIn, mailbox } from '@shipshape/mail/testing';
 
 let catcher: MailCatcher;
 
@@ -99,5 +100,18 @@ describe('startMailCatcher', () => {
     await expect(
       mailbox(catcher.webUrl).waitFor({ to: 'nobody@example.com', subject: /Reset/ }, 300),
     ).rejects.toThrow(/No mail to nobody@example.com with a subject matching \/Reset\/ arrived/);
+  });
+});
+
+describe('linkIn', () => {
+  it('finds the one link with a fragment, and refuses none or two', () => {
+    const Subject = 'A subject';
+    expect(linkIn({ Subject, Text: 'Open\nhttps://site.example/#verify-email=abc.\n' })).toBe(
+      'https://site.example/#verify-email=abc',
+    );
+    expect(() => linkIn({ Subject, Text: 'See https://site.example/ only' })).toThrow(/found 0/);
+    expect(() =>
+      linkIn({ Subject, Text: 'https://a.example/#x=1 and https://a.example/#x=2' }),
+    ).toThrow(/found 2/);
   });
 });

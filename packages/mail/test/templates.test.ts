@@ -51,8 +51,12 @@ describe.each(cases)('the %s mail', (template, content) => {
       expect(mail.text).toContain(hostile);
     }
   });
+});
 
-  it.runIf(content.link)('carries its link as a button and as text to copy, in both parts', () => {
+const withLink = cases.filter(([, content]) => content.link);
+describe.each(withLink)('the %s mail', (template, content) => {
+  it('carries its link as a button and as text to copy, in both parts', () => {
+    const mail = renderEmail(template, content);
     const link = content.link ?? '';
     expect(linkIn({ Subject: mail.subject, Text: mail.text })).toBe(link);
     expect(mail.html).toContain(`href="${link}"`);
@@ -77,6 +81,12 @@ describe('renderEmail', () => {
     const mail = renderEmail('email-change-requested', { siteUrl, newEmail: 'new@example.com' });
     expect(mail.text).toContain('new@example.com');
     expect(mail.text).toContain('Nothing changes until');
+  });
+
+  it('escapes the site address too', () => {
+    const mail = renderEmail('password-changed', { siteUrl: 'https://x.example/"><b>bold' });
+    expect(mail.html).not.toContain('<b>');
+    expect(mail.html).toContain('href="https://x.example/&quot;&gt;&lt;b&gt;bold"');
   });
 
   it('refuses a link that is not a web address, and a missing link', () => {
