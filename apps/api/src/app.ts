@@ -99,6 +99,8 @@ export function createApp(deps: AppDeps) {
     accountRouter({
       account: createAccountService({
         db: deps.db,
+        queue: deps.queue,
+        logger: deps.logger,
         checkPassword: (id, password) => users.checkPassword(id, password),
       }),
       db: deps.db,

@@ -6,6 +6,8 @@ import { connectDatabase } from '@shipshape/db';
 import { releaseWhenDone, testDatabaseUrl } from '@shipshape/db/testing';
 import { createInProcessQueue } from '@shipshape/queue';
 import { createJobHandlers } from '@shipshape/jobs';
+import { createMailer } from '@shipshape/mail';
+import { linkIn, mailbox } from '@shipshape/mail/testing';
 import { createStorage } from '@shipshape/storage';
 import { pino } from 'pino';
 import request from 'supertest';
@@ -17,20 +19,29 @@ import { createSessionStore } from '../src/session';
 
 /** An app for the tests of the describe or test that builds it, released after them. */
 export function buildTestApp(env: Record<string, string> = {}, overrides: Partial<AppDeps> = {}) {
-  const config = loadConfig({ AUTH_RATE_LIMIT: '1000', ...env });
+  // Mail goes to the run's catcher (test/global-setup.ts), where mailbox() reads it.
+  const config = loadConfig({ AUTH_RATE_LIMIT: '1000', SMTP_URL: inject('mail').smtpUrl, ...env });
   const { pool, db } = connectDatabase(testDatabaseUrl(), { max: 4 });
   const storage = createStorage(inject('s3'));
   const logger = pino({ level: 'silent' });
   // The real job handlers, run in this process: uploads get thumbnails here too.
   const jobs = { ...config.jobs, attempts: 2, backoffMs: 10 };
+  const mailer = createMailer(config.mail);
   const queue = createInProcessQueue({
-    handlers: createJobHandlers({ db, storage, logger, jobs }),
+    handlers: createJobHandlers({
+      db,
+      storage,
+      logger,
+      jobs,
+      mail: { mailer, publicUrl: config.publicUrl },
+    }),
     retry: jobs,
   });
   releaseWhenDone(async () => {
     await queue.close();
     await pool.end();
     storage.close();
+    mailer.close();
   });
   const deps: AppDeps = {
     config,
@@ -73,6 +84,15 @@ export async function signedUpAgent(app: ReturnType<typeof buildTestApp>) {
   const email = uniqueEmail();
   const res = await agent.post('/api/auth/register').send({ email, password }).expect(201);
   return { agent, email, userId: res.body.user.id as string };
+}
+
+/** The run's mail catcher, as a person's inbox. */
+export const inbox = () => mailbox(inject('mail').webUrl);
+
+/** The token of the newest mail to `to` whose subject matches, read from its link's fragment. */
+export async function mailedToken(to: string, subject: RegExp): Promise<string> {
+  const link = linkIn(await inbox().waitFor({ to, subject }));
+  return new URL(link).hash.replace(/^#[a-z-]+=/, '');
 }
 
 export function sessionCookie(response: request.Response): string | undefined {

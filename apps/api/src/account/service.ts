@@ -3,6 +3,8 @@
 // asks for the current password again (ASVS 2.2.x/3.x re-authentication) and is told by mail.
 import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import { accountTokens, emails, singleRow, users, type Database } from '@shipshape/db';
+import type { Logger } from '@shipshape/logger';
+import { deleteAccountJobId, enqueueOrDefer, type JobQueue } from '@shipshape/queue';
 import { hashPassword } from '../auth/passwords';
 import { emailTaken } from '../auth/recovery';
 import type { UsersService } from '../auth/users';
@@ -17,9 +19,13 @@ const wrongPassword = () =>
 
 export function createAccountService({
   db,
+  queue,
+  logger,
   checkPassword,
 }: {
   db: Database;
+  queue: JobQueue;
+  logger: Logger;
   checkPassword: UsersService['checkPassword'];
 }) {
   async function requirePassword(userId: string, password: string) {
@@ -104,6 +110,12 @@ export function createAccountService({
           .set({ deletedAt: sql`now()` })
           .where(eq(users.id, userId));
         await endSessions(tx, userId);
+      });
+      // deleted_at is the outbox: should this enqueue fail, resume-work enqueues it again.
+      await enqueueOrDefer(queue, logger, {
+        name: 'delete-account',
+        payload: { userId },
+        jobId: deleteAccountJobId(userId),
       });
     },
   };
