@@ -21,6 +21,8 @@ export interface RigOptions {
   s3?: RestartableS3;
   /** More environment for the API and workers. */
   env?: Record<string, string>;
+  /** Caddy's HTTPS port, when the environment must name the site's address (PUBLIC_URL). */
+  port?: number;
 }
 
 export interface Rig {
@@ -49,6 +51,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       redisUrl: redis.url,
       replicas: options.replicas ?? 2,
       workers: options.workers ?? 1,
+      port: options.port,
       s3: options.s3?.options,
       output: (name, line) => logs.add(name, line),
       progress: () => undefined,
