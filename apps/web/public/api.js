@@ -91,6 +91,24 @@ export const api = {
   register: (credentials) => request('POST', '/api/auth/register', credentials),
   login: (credentials) => request('POST', '/api/auth/login', credentials),
   logout: () => request('POST', '/api/auth/logout'),
+  /** Sends the link to confirm the address again (signed in); 429 when asked too often. */
+  resendVerification: () => request('POST', '/api/auth/verify-email/resend'),
+  verifyEmail: (token) => request('POST', '/api/auth/verify-email', { token }),
+  /** Answers the same whether or not an account uses `email`, so it reveals nobody's address. */
+  forgotPassword: (email) => request('POST', '/api/auth/forgot-password', { email }),
+  resetPassword: (token, password) =>
+    request('POST', '/api/auth/reset-password', { token, password }),
+  confirmEmail: (token) => request('POST', '/api/auth/confirm-email', { token }),
+
+  /** `{ user }` with `createdAt` and `pendingEmail` (an address change waiting for its link). */
+  account: () => request('GET', '/api/account'),
+  changePassword: (passwords) => request('POST', '/api/account/password', passwords),
+  changeEmail: (change) => request('POST', '/api/account/email', change),
+  /** `{ sessions }`: the devices signed in to this account, most recently active first. */
+  listSessions: () => request('GET', '/api/account/sessions'),
+  revokeSession: (id) => request('DELETE', `/api/account/sessions/${encodeURIComponent(id)}`),
+  revokeOtherSessions: () => request('POST', '/api/account/sessions/revoke-others'),
+  deleteAccount: (password) => request('DELETE', '/api/account', { password }),
 
   listNotes: (cursor) => {
     const query = new URLSearchParams({ limit: '20' });

@@ -63,6 +63,7 @@ export function reportError(form, error, fields = error.fields) {
  */
 export async function whileSubmitting(form, task) {
   const submit = form.querySelector('[type="submit"]');
+  const hadFocus = document.activeElement === submit;
   clearAlert();
   clearFieldErrors(form);
   submit.disabled = true;
@@ -70,5 +71,7 @@ export async function whileSubmitting(form, task) {
     await task();
   } finally {
     submit.disabled = false;
+    // Disabling the focused button dropped focus to the page; a keyboard user goes on from here.
+    if (hadFocus && document.activeElement === document.body) submit.focus();
   }
 }

@@ -1,4 +1,4 @@
-// Numbers and types the way people read them: "3.2 MB", "PNG, JPEG or PDF".
+// Numbers, types and times as people read them: "3.2 MB", "PNG, JPEG or PDF", "5 minutes ago".
 
 const units = ['bytes', 'KB', 'MB', 'GB'];
 
@@ -36,4 +36,29 @@ const listFormat = new Intl.ListFormat('en', { type: 'disjunction' });
 /** "PNG, JPEG or PDF": the API's list of content types as a sentence. */
 export function formatTypes(contentTypes) {
   return listFormat.format(contentTypes.map(typeName));
+}
+
+const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+const relativeFormat = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+const steps = [
+  { unit: 'minute', seconds: 60 },
+  { unit: 'hour', seconds: 60 * 60 },
+  { unit: 'day', seconds: 24 * 60 * 60 },
+];
+
+/** "3 Dec 2026": the day, which is all a list of devices needs. */
+export function formatDay(isoTime) {
+  return dayFormat.format(new Date(isoTime));
+}
+
+/**
+ * "just now", "5 minutes ago", "yesterday"; the date once it is a week old, since "23 days ago"
+ * makes people count.
+ */
+export function formatRecent(isoTime, now = Date.now()) {
+  const seconds = Math.max(0, (now - new Date(isoTime).getTime()) / 1000);
+  if (seconds < 60) return 'just now';
+  if (seconds >= 7 * 24 * 60 * 60) return formatDay(isoTime);
+  const step = steps.findLast(({ seconds: size }) => seconds >= size);
+  return relativeFormat.format(-Math.floor(seconds / step.seconds), step.unit);
 }
