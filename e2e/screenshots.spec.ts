@@ -2,6 +2,8 @@
 // (test-results/screenshots/<project>/). Nothing is compared: layout review stays a human job here.
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { linkIn, mailbox } from '@shipshape/mail/testing';
+import { local, production } from './topology';
 
 const widths = [
   { name: 'desktop', width: 1280, height: 800 },
@@ -85,6 +87,54 @@ for (const { name, width, height } of widths) {
         timeout: 15_000,
       });
       await page.screenshot(shot('files'));
+    });
+
+    test('screenshots the account pages and where the links in mails lead', async ({
+      page,
+    }, testInfo) => {
+      const shot = (view: string) => ({
+        path: join(
+          testInfo.project.outputDir,
+          'screenshots',
+          testInfo.project.name,
+          `${view}-${width}.png`,
+        ),
+        fullPage: true,
+      });
+      const mail = mailbox(
+        testInfo.project.name === 'production' ? production.mailUrl : local.mailUrl,
+      );
+
+      await page.goto('/#forgot-password');
+      await expect(page.getByRole('heading', { name: 'Forgot your password?' })).toBeVisible();
+      await page.screenshot(shot('forgot-password'));
+
+      // A token nobody was sent: the page for a link that does not work.
+      await page.goto('/#reset-password=not-a-token-we-sent');
+      await expect(page.getByRole('heading', { name: 'Choose a new password' })).toBeVisible();
+      await page.screenshot(shot('reset-password'));
+      const reset = page.getByRole('form', { name: 'Choose a new password' });
+      await reset.getByLabel('New password').fill('correct horse battery staple');
+      await reset.getByRole('button', { name: 'Save new password' }).click();
+      await expect(page.getByRole('heading', { name: 'This link does not work' })).toBeVisible();
+      await page.screenshot(shot('link-invalid'));
+
+      const email = `screenshots-account-${Date.now()}-${width}@example.test`;
+      const registered = await page.request.post('/api/auth/register', {
+        data: { email, password: 'correct horse battery staple' },
+      });
+      expect(registered.ok()).toBe(true);
+      // Only the address's fragment changes, which loads nothing: reload, so the page asks the API
+      // who is signed in now.
+      await page.goto('/#account');
+      await page.reload();
+      await expect(page.getByText('This device')).toBeVisible();
+      await page.screenshot(shot('account'));
+
+      const verify = await mail.waitFor({ to: email, subject: /^Confirm your email address/ });
+      await page.goto(linkIn(verify));
+      await expect(page.getByRole('heading', { name: 'Your address is verified' })).toBeVisible();
+      await page.screenshot(shot('verify-email'));
     });
   });
 }
