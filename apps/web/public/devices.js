@@ -11,7 +11,8 @@ const template = document.getElementById('device-template');
 const revokeOthersButton = document.getElementById('revoke-others');
 const status = document.getElementById('devices-status');
 
-const deviceName = (session) => `${session.browser}, ${session.place}`;
+// The place tells apart two devices with the same browser.
+const deviceName = (session) => `${session.browser} (${session.place})`;
 
 /** `onSessionEnded()` runs when the API answers 401. */
 export function setUpDevices({ onSessionEnded }) {
