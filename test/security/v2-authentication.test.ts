@@ -187,21 +187,27 @@ describe('V2.4.1 password storage', () => {
     expect(rows[0]?.password_hash).not.toBe(rows[1]?.password_hash);
   });
 
-  it('never sends a hash back, at sign-up, sign-in or in the session', async () => {
+  it('never sends a hash back, at sign-up, sign-in, in the session or on the account page', async () => {
     const browser = new Client(target.base);
     const { email } = await signUp(browser);
     const answers = [
       await browser.post('/api/auth/login', { json: { email, password } }),
       await browser.get('/api/auth/me'),
       await browser.get('/api/auth/session'),
+      await browser.get('/api/account'),
     ];
     for (const res of answers) {
       expect(res.status).toBe(200);
-      expect(res.json.user).toEqual({ id: expect.any(String), email });
+      expect(res.json.user).toMatchObject({ id: expect.any(String), email });
+      // Only what the page shows: no other field can carry a hash by accident.
+      expect(Object.keys(res.json.user).filter((key) => !userFields.has(key))).toEqual([]);
       expect(res.text).not.toMatch(/argon2|hash|password/i);
     }
   });
 });
+
+// The fields of a user in the API's answers, GET /api/account's included.
+const userFields = new Set(['id', 'email', 'emailVerified', 'createdAt', 'pendingEmail']);
 
 function post(base: string, path: string, body: object, headers?: Record<string, string>) {
   return send(base, 'POST', path, { json: body, ...(headers && { headers }) });

@@ -18,7 +18,14 @@ import {
   upload,
 } from './support/app';
 import type { Client, RequestOptions } from './support/http';
-import { apiRoutes, describeRoute, fillPath, resourceOf, type Route } from './support/routes';
+import {
+  apiRoutes,
+  describeRoute,
+  fillPath,
+  resourceOf,
+  type Resource,
+  type Route,
+} from './support/routes';
 
 useTestDatabase();
 
@@ -28,10 +35,13 @@ const stateChanging = routes.filter((route) => route.method !== 'GET');
 
 interface Owned {
   client: Client;
-  ids: Record<'notes' | 'files' | 'exports', string>;
+  ids: Record<Resource, string>;
 }
 
-/** A user with one of everything: a note, an image with its thumbnail, a finished export. */
+/**
+ * A user with one of everything: a note, an image with its thumbnail, a finished export, and
+ * the signed-in device it holds.
+ */
 async function userWithEverything(): Promise<Owned> {
   const { client } = await signedIn(target);
   const note = await client.post('/api/notes', { json: { title: 'private', body: 'secret' } });
@@ -51,7 +61,9 @@ async function userWithEverything(): Promise<Owned> {
   await eventually(async () => {
     expect((await client.get(`/api/exports/${exported.json.id}`)).json.status).toBe('ready');
   });
-  return { client, ids: { notes: note.json.id, files: file.json.id, exports: exported.json.id } };
+  const [device] = (await client.get('/api/account/sessions')).json.sessions as { id: string }[];
+  const ids = { notes: note.json.id, files: file.json.id, exports: exported.json.id };
+  return { client, ids: { ...ids, sessions: device?.id ?? '' } };
 }
 
 /** A body the route would accept from its owner, so only ownership can be the reason to refuse. */
@@ -89,9 +101,13 @@ it('V4.1.5: finds the routes to check in the source, and pins the public ones', 
     'GET /api/version',
     'GET /healthz',
     'GET /readyz',
+    'POST /api/auth/confirm-email',
+    'POST /api/auth/forgot-password',
     'POST /api/auth/login',
     'POST /api/auth/logout',
     'POST /api/auth/register',
+    'POST /api/auth/reset-password',
+    'POST /api/auth/verify-email',
   ]);
 });
 
@@ -154,6 +170,9 @@ describe("V4.1.2/V4.1.3/V4.2.1 another user's resources (IDOR)", () => {
     expect((await other.get('/api/notes')).json.notes).toEqual([]);
     expect((await other.get('/api/files')).json.files).toEqual([]);
     expect((await other.get('/api/exports/latest')).json.export).toBeNull();
+    const devices = (await other.get('/api/account/sessions')).json.sessions as { id: string }[];
+    expect(devices.map((device) => device.id)).not.toContain(owner.ids.sessions);
+    expect(devices).toHaveLength(1);
   });
 
   it('left every resource of the owner as it was', async () => {
@@ -163,6 +182,8 @@ describe("V4.1.2/V4.1.3/V4.2.1 another user's resources (IDOR)", () => {
     expect((await client.get(`/api/files/${ids.files}/content`)).status).toBe(200);
     expect((await client.get(`/api/files/${ids.files}/thumbnail`)).status).toBe(200);
     expect((await client.get(`/api/exports/${ids.exports}/download`)).status).toBe(200);
+    const devices = (await client.get('/api/account/sessions')).json.sessions as { id: string }[];
+    expect(devices.map((device) => device.id)).toContain(ids.sessions);
   });
 });
 

@@ -85,14 +85,23 @@ describe('V5.1.2 mass assignment: fields a client may not set are ignored', () =
     expect(await ownerOf('notes', note.json.id)).toBe(aliceId);
   });
 
-  it('a sign-up cannot choose its id, its hash or a role', async () => {
+  it('a sign-up cannot choose its id, its hash, a role or a verified address', async () => {
     const email = uniqueEmail();
     const planted = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA';
     const res = await send(target.base, 'POST', '/api/auth/register', {
-      json: { email, password, ...extra(), passwordHash: planted, password_hash: planted },
+      json: {
+        email,
+        password,
+        ...extra(),
+        passwordHash: planted,
+        password_hash: planted,
+        emailVerified: true,
+        emailVerifiedAt: past,
+        email_verified_at: past,
+      },
     });
     expect(res.status).toBe(201);
-    expect(res.json).toEqual({ user: { id: expect.any(String), email } });
+    expect(res.json).toEqual({ user: { id: expect.any(String), email, emailVerified: false } });
     expect(res.json.user.id).not.toBe(chosenId);
     const { rows } = await pool.query<{ password_hash: string }>(
       'select password_hash from users where email = $1',

@@ -57,8 +57,12 @@ export function fillPath(path: string, value: (name: string) => string): string 
   return path.replace(/:(\w+)/g, (_match, name: string) => value(name));
 }
 
-/** Which resource a route with an `:id` is about, from its mount point. */
-export function resourceOf(route: Route): 'notes' | 'files' | 'exports' | undefined {
+export type Resource = 'notes' | 'files' | 'exports' | 'sessions';
+
+/** Which resource a route with an `:id` is about, from its path. */
+export function resourceOf(route: Route): Resource | undefined {
+  // A signed-in device: /api/account/sessions/:id.
+  if (route.path.startsWith('/api/account/sessions/')) return 'sessions';
   const kind = /^\/api\/(notes|files|exports)\//.exec(route.path)?.[1];
-  return kind as 'notes' | 'files' | 'exports' | undefined;
+  return kind as Resource | undefined;
 }
