@@ -113,6 +113,7 @@ function leave(view) {
     pageView.hidden = true;
     forgotPassword.card.hidden = true;
     resetPassword.reset();
+    emailLinks.close();
     outcomeCard.hidden = true;
   }
 }

@@ -71,6 +71,8 @@ export function setUpEmailLinks({ currentUser, onUserChanged, onSessionEnded }) 
     },
   };
   const send = { 'verify-email': api.verifyEmail, 'confirm-email': api.confirmEmail };
+  // The route being checked: an answer that comes after its page was left is not shown.
+  let checking = null;
 
   function fail(kind, token, error) {
     if (isLinkProblem(error)) {
@@ -100,13 +102,22 @@ export function setUpEmailLinks({ currentUser, onUserChanged, onSessionEnded }) 
   /** Checks the link of `route` ('verify-email' or 'confirm-email') and shows what came of it. */
   async function open({ view: kind, token }) {
     if (!token) return fail(kind, token, { code: 'link_invalid' });
+    const route = { view: kind, token };
+    checking = route;
     showOutcome({ title: 'Checking your link…', message: 'One moment.', quiet: true });
     try {
-      succeed[kind](await send[kind](token));
+      const answer = await send[kind](token);
+      if (checking === route) succeed[kind](answer);
     } catch (error) {
-      fail(kind, token, error);
+      if (checking === route) fail(kind, token, error);
     }
   }
 
-  return { open };
+  return {
+    open,
+    /** Forgets the link being checked, when its page is left. */
+    close() {
+      checking = null;
+    },
+  };
 }
