@@ -3,6 +3,8 @@
 // Gateway's rules are in k8s-gateway.ts.
 import { envVariableNames, loadConfig } from '@shipshape/config';
 import { gatewayProblems } from './k8s-gateway';
+// Variables that hold credentials: they come from the Secret, never from a ConfigMap.
+import { secretVariables } from './secret-variables';
 
 /** The parts of a Kubernetes object these rules read; the schemas have checked the types. */
 export interface K8sObject {
@@ -45,15 +47,6 @@ interface PodTemplate {
 /** The Secret of type kubernetes.io/dockerconfigjson every pod pulls with (kubernetes.md). */
 export const pullSecretName = 'ghcr-pull';
 
-// Variables that hold credentials: they come from the Secret, never from a ConfigMap.
-const secretVariables = [
-  'DATABASE_URL',
-  'REDIS_URL',
-  'SESSION_SECRET',
-  'S3_SECRET_ACCESS_KEY',
-  'SMTP_URL',
-  'SMTP_PASSWORD',
-];
 // The only capability a container may add back (the restricted Pod Security Standard's one).
 const allowedCapabilities = ['NET_BIND_SERVICE'];
 // What a stop adds to SHUTDOWN_GRACE_SECONDS before the process exits: the API's abort window

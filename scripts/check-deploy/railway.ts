@@ -11,6 +11,7 @@ import { envVariableNames, loadConfig } from '@shipshape/config';
 import shipshape from '../../.railway/railway';
 import type { CheckResult } from './result';
 import { requiredOutsideLocal } from './required-variables';
+import { secretVariables } from './secret-variables';
 
 /** What the CLI evaluates: the file's default export, called with `{}`. */
 export type RailwayProgram = (given: object) => ProjectDefinition | Promise<ProjectDefinition>;
@@ -87,6 +88,11 @@ function rulesFor(environment: string, definition: ProjectDefinition) {
       expect(known.includes(name), `${role}: ${name} is not a variable it reads`);
     const needed = role === 'web' ? ['DOMAIN', 'API_UPSTREAMS'] : requiredOutsideLocal();
     for (const name of needed) expect(names.includes(name), `${role}: ${name} is missing`);
+    for (const name of names.filter((name) => secretVariables.includes(name)))
+      expect(
+        literal(node, name) === undefined,
+        `${role}: ${name} holds a credential: reference a shared variable, never a literal`,
+      );
     if (role !== 'web') {
       expect(literal(node, 'APP_ENV') === environment, `${role}: APP_ENV=${environment}`);
       const draining = Number(literal(node, 'RAILWAY_DEPLOYMENT_DRAINING_SECONDS'));

@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { envVariableNames } from '@shipshape/config';
 import type { CheckResult } from './result';
 import { requiredOutsideLocal } from './required-variables';
+import { secretVariables } from './secret-variables';
 
 export const blueprintDocs = 'https://render.com/docs/blueprint-spec';
 
@@ -418,6 +419,15 @@ function shipshapeRules(env: Environment, required: string[]): string[] {
       );
     if (ref.key === 'TRUST_PROXY')
       expect(ref.value !== 'true', 'TRUST_PROXY=true lets any client choose its address');
+  }
+  // A credential written in the file would be in git: Render asks for it or generates it.
+  const groupRefs = env.envVarGroups.flatMap((g) => arrayOf(g.envVars));
+  for (const ref of [...refs, ...groupRefs]) {
+    if (secretVariables.includes(String(ref.key)))
+      expect(
+        ref.value === undefined,
+        `${String(ref.key)} holds a credential: sync: false, generateValue or a reference, never a value`,
+      );
   }
   return problems;
 }

@@ -44,6 +44,20 @@ describe('the .railway/railway.ts check', () => {
     expect(await problemsOf(program)).toContainEqual('production: worker has a source');
   });
 
+  it('reports a credential written into the file instead of a shared variable', async () => {
+    const program: RailwayProgram = (given) => {
+      const project = shipshape(given);
+      const worker = project.resources?.flat().find((node) => node.name === 'worker');
+      if (worker?.type === 'service' && worker.variables) {
+        worker.variables.SMTP_URL = { type: 'literal', value: 'smtp://user:password@example.com' };
+      }
+      return project;
+    };
+    expect(await problemsOf(program)).toContainEqual(
+      'staging: worker: SMTP_URL holds a credential: reference a shared variable, never a literal',
+    );
+  });
+
   it('reports a file that guesses the environment instead of stopping', async () => {
     const program: RailwayProgram = (given) => {
       process.env.DEPLOY_ENV ||= 'staging';

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { parseDocument, type Document } from 'yaml';
+import { parseDocument, type Document, type YAMLMap, type YAMLSeq } from 'yaml';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { checkRenderBlueprint } from '../check-deploy/render';
 
@@ -52,6 +52,16 @@ describe('the render.yaml check', () => {
     expect(problems).toContainEqual(
       expect.stringMatching(/healthCheckPath does not apply to type pserv/),
     );
+  });
+
+  it('reports a credential written in the file, where Render should ask for it', () => {
+    const problems = problemsAfter((doc) => {
+      const envVars = doc.getIn([...api, 'envVars']) as YAMLSeq<YAMLMap>;
+      const smtp = envVars.items.findIndex((item) => item.get('key') === 'SMTP_URL');
+      doc.deleteIn([...api, 'envVars', smtp, 'sync']);
+      doc.setIn([...api, 'envVars', smtp, 'value'], 'smtp://user:password@smtp.example.com');
+    });
+    expect(problems).toEqual([expect.stringMatching(/SMTP_URL holds a credential: sync: false/)]);
   });
 
   it('reports an api on port 10000, which the private network cannot reach', () => {
