@@ -58,6 +58,7 @@ export function createApp(deps: AppDeps) {
   const users = createUsersService({ db: deps.db });
   const passport = createPassport(users);
   const outbox = mailOutbox({ queue: deps.queue, logger: deps.logger });
+  const throttle = createSignInThrottle(deps);
 
   const app = express();
   // Behind Caddy (or Render's and Railway's proxies) the client's IP and scheme arrive in
@@ -90,7 +91,7 @@ export function createApp(deps: AppDeps) {
       users,
       recovery: createRecoveryService({ db: deps.db }),
       passport,
-      throttle: createSignInThrottle(deps),
+      throttle,
       outbox,
     }),
   );
@@ -105,6 +106,7 @@ export function createApp(deps: AppDeps) {
       }),
       db: deps.db,
       outbox,
+      throttle,
     }),
   );
   app.use('/api/notes', notesRouter({ notes: createNotesService({ db: deps.db }) }));

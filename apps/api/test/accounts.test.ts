@@ -273,3 +273,75 @@ describe('deleting the account', () => {
     expect(stale.body.error.code).toBe('link_invalid');
   });
 });
+
+describe('links that a change makes stale', () => {
+  const CONFIRM = /Confirm your new email address/;
+
+  it('a password reset cancels a change of address someone else asked for', async () => {
+    const { agent, email } = await signedUpAgent(app);
+    const thief = uniqueEmail();
+    await agent
+      .post('/api/account/email')
+      .send({ currentPassword: password, newEmail: thief })
+      .expect(202);
+    const stolen = await mailedToken(thief, CONFIRM);
+
+    await request(app).post('/api/auth/forgot-password').send({ email });
+    const reset = await mailedToken(email, RESET);
+    await request(app)
+      .post('/api/auth/reset-password')
+      .send({ token: reset, password: 'the owner takes it back' })
+      .expect(200);
+
+    const moved = await request(app).post('/api/auth/confirm-email').send({ token: stolen });
+    expect(moved.body.error.code).toBe('link_invalid');
+    await signIn(email, 'the owner takes it back');
+  });
+
+  it('a reset link mailed to the old address dies when the address changes', async () => {
+    const { agent, email } = await signedUpAgent(app);
+    await request(app).post('/api/auth/forgot-password').send({ email });
+    const reset = await mailedToken(email, RESET);
+    const newEmail = uniqueEmail();
+    await agent
+      .post('/api/account/email')
+      .send({ currentPassword: password, newEmail })
+      .expect(202);
+    const confirm = await mailedToken(newEmail, CONFIRM);
+    await request(app).post('/api/auth/confirm-email').send({ token: confirm }).expect(200);
+
+    const late = await request(app)
+      .post('/api/auth/reset-password')
+      .send({ token: reset, password: 'whoever read the old inbox' });
+    expect(late.body.error.code).toBe('link_invalid');
+  });
+
+  it('a password change cancels reset links already mailed', async () => {
+    const { agent, email } = await signedUpAgent(app);
+    await request(app).post('/api/auth/forgot-password').send({ email });
+    const reset = await mailedToken(email, RESET);
+    await agent
+      .post('/api/account/password')
+      .send({ currentPassword: password, newPassword: 'changed on purpose' })
+      .expect(204);
+    const late = await request(app)
+      .post('/api/auth/reset-password')
+      .send({ token: reset, password: 'whoever read the inbox' });
+    expect(late.body.error.code).toBe('link_invalid');
+  });
+});
+
+describe('the current password, asked again', () => {
+  it('is throttled like a sign-in, so a stolen session cannot guess it', async () => {
+    const limited = buildTestApp({ AUTH_RATE_LIMIT: '100', AUTH_ACCOUNT_RATE_LIMIT: '3' });
+    const { agent } = await signedUpAgent(limited);
+    const change = (currentPassword: string) =>
+      agent
+        .post('/api/account/password')
+        .send({ currentPassword, newPassword: 'a new and long password' });
+    for (let i = 0; i < 3; i++) await change(`guess number ${i}`).expect(401);
+    const refused = await change(password).expect(429);
+    expect(refused.headers['retry-after']).toBeDefined();
+    await agent.delete('/api/account').send({ password }).expect(429);
+  });
+});

@@ -7,6 +7,7 @@ import type { Logger } from '@shipshape/logger';
 import { deleteAccountJobId, enqueueOrDefer, type JobQueue } from '@shipshape/queue';
 import { hashPassword } from '../auth/passwords';
 import { emailTaken } from '../auth/recovery';
+import { revokeLinks } from '../auth/tokens';
 import type { UsersService } from '../auth/users';
 import { HttpError, notFound } from '../http/errors';
 import { writeMail } from '../mail/outbox';
@@ -64,6 +65,7 @@ export function createAccountService({
             .returning({ email: users.email }),
         );
         await endSessions(tx, userId, { except: sessionId });
+        await revokeLinks(tx, userId);
         return writeMail(tx, [{ userId, toAddress: user.email, template: 'password-changed' }]);
       });
     },

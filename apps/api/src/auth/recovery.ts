@@ -1,13 +1,13 @@
 // The flows that start from a mailed link: verifying an address, resetting a forgotten password,
 // confirming a new address. Each uses its token up in the same transaction as the change it
 // makes, and writes the mail that reports the change to the outbox there too.
-import { and, eq, isNull, sql } from 'drizzle-orm';
-import { accountTokens, isUniqueViolation, singleRow, users, type Database } from '@shipshape/db';
+import { eq, sql } from 'drizzle-orm';
+import { isUniqueViolation, singleRow, users, type Database } from '@shipshape/db';
 import { endSessions, renameInSessions } from '../account/sessions';
 import { HttpError } from '../http/errors';
 import { writeMail } from '../mail/outbox';
 import { hashPassword } from './passwords';
-import { useToken } from './tokens';
+import { revokeLinks, useToken } from './tokens';
 import type { PublicUser } from './users';
 
 const publicColumns = {
@@ -73,16 +73,8 @@ export function createRecoveryService({ db }: { db: Database }) {
             .where(eq(users.id, userId))
             .returning({ email: users.email }),
         );
-        // Any other reset link still in an inbox dies with this one.
-        await tx
-          .delete(accountTokens)
-          .where(
-            and(
-              eq(accountTokens.userId, userId),
-              eq(accountTokens.purpose, 'reset-password'),
-              isNull(accountTokens.usedAt),
-            ),
-          );
+        // Any other link still in an inbox dies with this one, a pending change of address too.
+        await revokeLinks(tx, userId);
         await endSessions(tx, userId);
         return writeMail(tx, [{ userId, toAddress: user.email, template: 'password-changed' }]);
       });
@@ -106,6 +98,7 @@ export function createRecoveryService({ db }: { db: Database }) {
               .returning(publicColumns),
           );
           await renameInSessions(tx, userId, newEmail);
+          await revokeLinks(tx, userId);
           const emailIds = await writeMail(tx, [
             { userId, toAddress: before?.email ?? newEmail, template: 'email-changed', newEmail },
           ]);

@@ -2,9 +2,15 @@
 // two requests racing with one link cannot both succeed. When it does not work, the page is told
 // why in words a person can act on: used already, too old, or not a link we know (mistyped,
 // replaced by a newer one, or its account deleted: those look alike on purpose).
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { accountTokens, users, type AccountTokenPurpose, type Database } from '@shipshape/db';
+import {
+  accountTokens,
+  emails,
+  users,
+  type AccountTokenPurpose,
+  type Database,
+} from '@shipshape/db';
 import { hashToken } from '@shipshape/mail/links';
 import { HttpError } from '../http/errors';
 
@@ -61,4 +67,26 @@ export async function useToken(
   if (known.usedAt) throw linkUsed();
   if (known.expired) throw linkExpired();
   throw linkInvalid();
+}
+
+/**
+ * Every link of the user not used yet stops working, and mails that would carry one are not sent.
+ * Called whenever the password or the address changes: a link made before the change must not
+ * undo it (a pending change of address would otherwise survive the owner's password reset, and
+ * a reset link mailed to the old address would outlive the move to the new one).
+ */
+export async function revokeLinks(tx: Transaction | Database, userId: string): Promise<void> {
+  await tx
+    .delete(accountTokens)
+    .where(and(eq(accountTokens.userId, userId), isNull(accountTokens.usedAt)));
+  await tx
+    .update(emails)
+    .set({ status: 'dropped' })
+    .where(
+      and(
+        eq(emails.userId, userId),
+        eq(emails.status, 'pending'),
+        inArray(emails.template, ['verify-email', 'reset-password', 'confirm-email-change']),
+      ),
+    );
 }
