@@ -13,9 +13,10 @@ import { HttpError, notFound } from '../http/errors';
 import { writeMail } from '../mail/outbox';
 import { endSessions } from './sessions';
 
-const wrongPassword = () =>
+// Named after the field that asked for it, so the page shows it there.
+const wrongPassword = (field: string) =>
   new HttpError(401, 'invalid_credentials', 'That is not your current password.', {
-    currentPassword: 'That is not your current password.',
+    [field]: 'That is not your current password.',
   });
 
 export function createAccountService({
@@ -29,8 +30,8 @@ export function createAccountService({
   logger: Logger;
   checkPassword: UsersService['checkPassword'];
 }) {
-  async function requirePassword(userId: string, password: string) {
-    if (!(await checkPassword(userId, password))) throw wrongPassword();
+  async function requirePassword(userId: string, password: string, field = 'currentPassword') {
+    if (!(await checkPassword(userId, password))) throw wrongPassword(field);
   }
 
   return {
@@ -105,7 +106,7 @@ export function createAccountService({
      * removes its objects and rows and says goodbye by mail.
      */
     async deleteAccount(userId: string, password: string): Promise<void> {
-      await requirePassword(userId, password);
+      await requirePassword(userId, password, 'password');
       await db.transaction(async (tx) => {
         await tx
           .update(users)
