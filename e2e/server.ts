@@ -1,9 +1,9 @@
 // The app as the end-to-end tests see it: the real API process serving the real frontend, on a
-// throwaway database (on DATABASE_URL's server when set, else embedded) and S3 bucket, and a mail
-// catcher whose page the specs read (local.mailUrl in e2e/topology.ts). With REDIS_URL the real
-// worker process runs the jobs under a key prefix of its own; without it the API runs them
-// in-process. Stopped (Playwright sends SIGTERM), it stops the API and the worker and removes
-// everything.
+// throwaway database (on DATABASE_URL's server when set, else embedded), with an S3 server and a
+// mail catcher of its own at the addresses the specs read them at (local in e2e/topology.ts).
+// With REDIS_URL the real worker process runs the jobs under a key prefix of its own; without it
+// the API runs them in-process. Stopped (Playwright sends SIGTERM), it stops the API and the
+// worker and removes everything.
 import { randomBytes } from 'node:crypto';
 import { loadConfigOrExit } from '@shipshape/config';
 import { createTestDatabase } from '@shipshape/db/testing';
@@ -18,7 +18,7 @@ const config = loadConfigOrExit();
 const logger = createLogger(config, 'e2e');
 const runId = randomBytes(4).toString('hex');
 const database = await createTestDatabase(config.databaseUrl);
-const s3 = await startEmbeddedS3();
+const s3 = await startEmbeddedS3({ port: Number(new URL(local.s3.endpoint).port) });
 const mail = await startMailCatcher({ webPort: Number(new URL(local.mailUrl).port) });
 
 const redisPrefix = `shipshape-e2e-${runId}`;
@@ -27,7 +27,7 @@ const env: NodeJS.ProcessEnv = {
   APP_ENV: 'local',
   DATABASE_URL: database.url,
   ...embeddedS3Env(s3),
-  S3_BUCKET: `shipshape-e2e-${runId}`,
+  S3_BUCKET: local.s3.bucket,
   REDIS_PREFIX: redisPrefix,
   SMTP_URL: mail.smtpUrl,
   // Links in mail lead where the browser opens the app.

@@ -8,6 +8,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@shipshape/lifecycle';
@@ -31,6 +32,8 @@ export interface CaddyOptions {
   port?: number;
   /** CADDY_TRUSTED_PROXIES: a proxy in front of Caddy, as on Render and Railway. */
   trustedProxies?: string;
+  /** Receives each line Caddy writes as it comes (log() keeps them all too). */
+  output?: (line: string) => void;
 }
 
 export interface RunningCaddy {
@@ -51,6 +54,7 @@ export async function startCaddy({
   tls = false,
   port: fixedPort,
   trustedProxies,
+  output,
 }: CaddyOptions): Promise<RunningCaddy> {
   const [port, httpPort] = await Promise.all([fixedPort ?? freePort(), freePort()]);
   // Caddy keeps certificates and its autosaved config under XDG folders: a temp one per run.
@@ -74,6 +78,7 @@ export async function startCaddy({
   });
   let log = '';
   child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  if (output) createInterface({ input: child.stderr }).on('line', output);
   const stop = async () => {
     if (child.exitCode === null) {
       child.kill('SIGTERM');

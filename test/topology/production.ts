@@ -62,6 +62,8 @@ export interface TopologyOptions {
    * 'worker-2'). Default: their output goes to this process's stdout and stderr.
    */
   output?: (process: string, line: string) => void;
+  /** Receives each line Caddy writes, its access log included (caddyLog() keeps them too). */
+  caddyOutput?: (line: string) => void;
 }
 
 /** One API replica or worker, which a test may signal, stop and start again. */
@@ -105,6 +107,7 @@ export async function startProductionTopology({
   workers = 1,
   s3: givenS3,
   output,
+  caddyOutput,
 }: TopologyOptions): Promise<ProductionTopology> {
   const missing = Object.values(bundles).filter((file) => !existsSync(`${root}/${file}`));
   if (missing.length > 0) throw new Error(`not built (run pnpm build): ${missing.join(', ')}`);
@@ -175,6 +178,7 @@ export async function startProductionTopology({
       webRoot: `${root}/apps/web/dist`,
       tls: true,
       port,
+      output: caddyOutput,
     });
     cleanups.push(caddy.stop);
     progress(`ready at ${caddy.url}`);
