@@ -121,7 +121,7 @@ async function productionStack() {
     S3_SECRET_ACCESS_KEY: s3.secret,
     S3_FORCE_PATH_STYLE: 'true',
     S3_CHECKSUM: 'when_required',
-    // Mailpit of the mail profile; PUBLIC_URL is https://DOMAIN, set by the compose file.
+    // Mailpit of the mail profile; PUBLIC_URL is in stack.env, which the compose file reads.
     SMTP_URL: 'smtp://mailpit:1025',
     MAIL_FROM: 'Shipshape <no-reply@shipshape.test>',
   });
@@ -131,6 +131,8 @@ async function productionStack() {
     IMAGE_REGISTRY: 'localhost',
     IMAGE_TAG: tag,
     DOMAIN: 'localhost',
+    // Links say https://localhost, the port being this test's own (see below).
+    PUBLIC_URL: 'https://localhost',
     HTTP_PORT: String(httpPort),
     HTTPS_PORT: String(httpsPort),
     NETWORK_SUBNET: `${subnet}.0/24`,

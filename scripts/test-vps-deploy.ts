@@ -280,6 +280,8 @@ function writeEnvFile(
         'IMAGE_REGISTRY=localhost',
         'IMAGE_TAG=unused',
         `DOMAIN=${environments[environment]}`,
+        // The front Caddy's port is this test's own; deploy.sh checks only the host name.
+        `PUBLIC_URL=https://${environments[environment]}:${httpsPort}`,
         `NETWORK_SUBNET=${subnet}.0/24`,
         `NETWORK_DYNAMIC_RANGE=${subnet}.128/25`,
         `EDGE_NETWORK_SUBNET=${edge}.0/24`,
@@ -288,7 +290,10 @@ function writeEnvFile(
         `EDGE_HTTP_PORT=127.0.0.1:${httpPort}`,
         `EDGE_HTTPS_PORT=127.0.0.1:${httpsPort}`,
         `POSTGRES_PASSWORD=${password}`,
-        'COMPOSE_PROFILES=s3',
+        // Mailpit catches the mail, as on a server without a mail provider yet; its inbox on a
+        // port the engine picks, so the two environments (and a laptop's 8025) never compete.
+        'COMPOSE_PROFILES=s3,mail',
+        'MAILPIT_UI_PORT=127.0.0.1:0',
         `APP_ENV=${environment}`,
         `DATABASE_URL=postgres://shipshape:${password}@postgres:5432/shipshape`,
         'REDIS_URL=redis://redis:6379',
@@ -301,6 +306,8 @@ function writeEnvFile(
         'S3_SECRET_ACCESS_KEY=rustfs-test-secret-0123456789',
         'S3_FORCE_PATH_STYLE=true',
         'S3_CHECKSUM=when_required',
+        'SMTP_URL=smtp://mailpit:1025',
+        `MAIL_FROM=Shipshape ${environment} <no-reply@${environments[environment]}>`,
         '',
       ].join('\n');
   vps.exec(`install -d -o deploy -g deploy ${dir}`);

@@ -57,6 +57,7 @@ load_environment() {
   DOMAIN=$(env_value DOMAIN)
   [[ "$DOMAIN" =~ ^[A-Za-z0-9.-]+(,\ *[A-Za-z0-9.-]+)*$ ]] ||
     die "DOMAIN in $ENV_FILE must be one host name or a comma-separated list of them, got '$DOMAIN'"
+  refuse_foreign_public_url
   EDGE_ADDRESS=$(env_value EDGE_ADDRESS 172.27.0.2)
   [[ "$EDGE_ADDRESS" =~ ^[0-9]+(\.[0-9]+){3}$ ]] || die "EDGE_ADDRESS in $ENV_FILE must be an IPv4 address"
   EDGE_TRUSTED_PROXIES=$(env_value EDGE_TRUSTED_PROXIES 0.0.0.0/32)
@@ -105,6 +106,22 @@ refuse_placeholders() {
   unfilled=$(sed -n 's/^\([A-Z0-9_]*\)=.*replace-with-.*/\1/p' "$ENV_FILE" | tr '\n' ' ')
   [ -z "$unfilled" ] ||
     die "$ENV_FILE still holds the example's placeholders: ${unfilled}(fill in each; openssl rand -base64 32 makes a secret)"
+}
+
+# Every link in a mail starts with PUBLIC_URL: a name Caddy does not serve, or plain HTTP, would
+# mail people links that fail, or that send their token in the clear. A port is allowed (a test's
+# front Caddy listens on one); a path is not, since the app's pages live at the root.
+refuse_foreign_public_url() {
+  local public_url host name names
+  public_url=$(env_value PUBLIC_URL)
+  [[ "$public_url" =~ ^https://([A-Za-z0-9.-]+)(:[0-9]+)?$ ]] ||
+    die "PUBLIC_URL in $ENV_FILE must be https:// and a host name, without a path (e.g. https://${DOMAIN%%,*}), got '$public_url'"
+  host=${BASH_REMATCH[1],,}
+  IFS=', ' read -ra names <<<"$DOMAIN"
+  for name in "${names[@]}"; do
+    [ "${name,,}" = "$host" ] && return 0
+  done
+  die "PUBLIC_URL in $ENV_FILE names $host, which is not one of DOMAIN's names ($DOMAIN)"
 }
 
 has_profile() {
