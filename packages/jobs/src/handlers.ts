@@ -7,7 +7,7 @@ import { deleteAccount } from './delete-account';
 import type { JobDeps } from './deps';
 import { exportData } from './export-data';
 import { withJobLog } from './job-log';
-import { processFile } from './process-file';
+import { processFile } from './thumbnail';
 import { resumeWork } from './resume-work';
 import { sendEmail } from './send-email';
 

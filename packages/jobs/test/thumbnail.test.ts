@@ -1,4 +1,4 @@
-// The process-file job called directly, as the queues call it.
+// The thumbnail job ('process-file' in the queue) called directly, as the queues call it.
 import { createHash } from 'node:crypto';
 import { useTestDatabase } from '@shipshape/db/testing';
 import { UnrecoverableError } from '@shipshape/queue';

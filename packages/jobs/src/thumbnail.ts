@@ -1,12 +1,13 @@
-// The 'process-file' job: checksum every upload, and give images their dimensions and a
-// thumbnail. Safe to run twice: the thumbnail key is fixed and a ready file is left alone.
+// The thumbnail job, queued as 'process-file': checksum every upload, and give images their
+// dimensions and a thumbnail. Safe to run twice: the thumbnail key is fixed and a ready file is
+// left alone.
 import { eq } from 'drizzle-orm';
 import { files, type Database } from '@shipshape/db';
 import type { JobHandlers } from '@shipshape/queue';
 import { thumbnailKey } from '@shipshape/storage';
 import type { JobDeps } from './deps';
 import { recordingFailure } from './failure';
-import { inspectUpload } from './inspect-upload';
+import { inspectUpload } from './thumbnail-inspect';
 
 // What the user reads when the file could not be processed for a reason of ours (the log has it).
 export const FILE_FAILED = 'We could not process this file. Try uploading it again.';
