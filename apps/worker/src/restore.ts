@@ -1,5 +1,5 @@
-// `node dist/restore.js <key> [--yes]` in the worker image (`pnpm db:restore` from a checkout):
-// replaces the database's tables with a backup's. docs/deploy/backups.md.
+// `node dist/restore.js <key> [--yes]` in the worker image: replaces the database's tables with
+// a backup's. `pnpm db:restore` runs the same command from a checkout. docs/deploy/backups.md.
 import { loadConfigOrExit } from '@shipshape/config';
 import { restoreCommand } from '@shipshape/jobs';
 
