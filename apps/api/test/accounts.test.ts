@@ -345,3 +345,15 @@ describe('the current password, asked again', () => {
     await agent.delete('/api/account').send({ password }).expect(429);
   });
 });
+
+describe('mail to an address the user chooses', () => {
+  it('is throttled per address, so a signed-in user cannot flood someone else', async () => {
+    const { agent } = await signedUpAgent(app);
+    const victim = uniqueEmail();
+    const ask = () =>
+      agent.post('/api/account/email').send({ currentPassword: password, newEmail: victim });
+    for (let i = 0; i < 3; i++) await ask().expect(202);
+    await ask().expect(429);
+    await vi.waitFor(async () => expect(await inbox().count({ to: victim })).toBe(3));
+  });
+});

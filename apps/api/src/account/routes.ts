@@ -61,6 +61,8 @@ export function accountRouter({
 
   router.post('/email', async (req, res) => {
     const input = emailChange.parse(req.body);
+    // It mails an address the user chooses: counted like a reset request, per client and address.
+    await throttle.spend(res, throttle.mailAttempt(req, input.newEmail));
     const emailIds = await withPassword(req, res, () =>
       account.requestEmailChange(currentUser(req).id, input),
     );
