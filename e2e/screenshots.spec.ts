@@ -1,7 +1,10 @@
 // Full-page screenshots of the main views at desktop and phone widths, for a person to look at
 // (test-results/screenshots/<project>/). Nothing is compared: layout review stays a human job here.
+// What a machine can judge, it does: axe checks each view against WCAG 2.1 A and AA as it is
+// photographed, and any violation fails the test with axe's own description.
 import { join } from 'node:path';
-import { expect, test } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
 import { linkIn, mailbox } from '@shipshape/mail/testing';
 import { local, production } from './topology';
 
@@ -28,7 +31,7 @@ for (const { name, width, height } of widths) {
 
       await page.goto('/');
       await expect(page.getByRole('form', { name: 'Sign in' })).toBeVisible();
-      await page.screenshot(shot('signed-out'));
+      await review(page, shot('signed-out'));
 
       // Setting up through the API is quicker; notes.spec.ts covers doing it by hand.
       // page.request shares the page's cookies, so the browser is signed in afterwards.
@@ -46,7 +49,7 @@ for (const { name, width, height } of widths) {
 
       await page.reload();
       await expect(page.getByRole('heading', { name: 'Packing list' })).toBeVisible();
-      await page.screenshot(shot('signed-in'));
+      await review(page, shot('signed-in'));
     });
 
     test('screenshots the files section and a finished export', async ({ page }, testInfo) => {
@@ -86,7 +89,7 @@ for (const { name, width, height } of widths) {
       await expect(page.getByRole('link', { name: 'Download export' })).toBeVisible({
         timeout: 15_000,
       });
-      await page.screenshot(shot('files'));
+      await review(page, shot('files'));
     });
 
     test('screenshots the account pages and where the links in mails lead', async ({
@@ -107,17 +110,17 @@ for (const { name, width, height } of widths) {
 
       await page.goto('/#forgot-password');
       await expect(page.getByRole('heading', { name: 'Forgot your password?' })).toBeVisible();
-      await page.screenshot(shot('forgot-password'));
+      await review(page, shot('forgot-password'));
 
       // A token nobody was sent: the page for a link that does not work.
       await page.goto('/#reset-password=not-a-token-we-sent');
       await expect(page.getByRole('heading', { name: 'Choose a new password' })).toBeVisible();
-      await page.screenshot(shot('reset-password'));
+      await review(page, shot('reset-password'));
       const reset = page.getByRole('form', { name: 'Choose a new password' });
       await reset.getByLabel('New password').fill('correct horse battery staple');
       await reset.getByRole('button', { name: 'Save new password' }).click();
       await expect(page.getByRole('heading', { name: 'This link does not work' })).toBeVisible();
-      await page.screenshot(shot('link-invalid'));
+      await review(page, shot('link-invalid'));
 
       const email = `screenshots-account-${Date.now()}-${width}@example.test`;
       const registered = await page.request.post('/api/auth/register', {
@@ -129,12 +132,24 @@ for (const { name, width, height } of widths) {
       await page.goto('/#account');
       await page.reload();
       await expect(page.getByText('This device')).toBeVisible();
-      await page.screenshot(shot('account'));
+      await review(page, shot('account'));
 
       const verify = await mail.waitFor({ to: email, subject: /^Confirm your email address/ });
       await page.goto(linkIn(verify));
       await expect(page.getByRole('heading', { name: 'Your address is verified' })).toBeVisible();
-      await page.screenshot(shot('verify-email'));
+      await review(page, shot('verify-email'));
     });
   });
+}
+
+/** Photographs the view, then has axe check it: no WCAG 2.1 A or AA violation. */
+async function review(page: Page, options: { path: string; fullPage: boolean }) {
+  await page.screenshot(options);
+  const { violations } = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    .analyze();
+  const found = violations.map(
+    (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`,
+  );
+  expect(found, `axe on ${options.path}`).toEqual([]);
 }
