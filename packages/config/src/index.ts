@@ -95,49 +95,66 @@ const envSchema = z.object({
   BUILD_TIME: z.string().default('unknown'),
 });
 
+// What a deployment (APP_ENV staging or production) cannot start without: the variable each
+// problem is reported under, whether the raw environment has it (by default: it is set), and why.
+const deploymentRequirements: {
+  name: keyof typeof envSchema.shape;
+  met?: (env: NodeJS.ProcessEnv) => boolean;
+  why: (appEnv: string) => string;
+}[] = [
+  {
+    name: 'DATABASE_URL',
+    why: (appEnv) =>
+      `required when APP_ENV=${appEnv} (the embedded database is for local development only)`,
+  },
+  {
+    name: 'REDIS_URL',
+    why: (appEnv) =>
+      `required when APP_ENV=${appEnv} (running jobs inside the API is for local development only)`,
+  },
+  {
+    name: 'S3_BUCKET',
+    why: (appEnv) => `required when APP_ENV=${appEnv}`,
+  },
+  // Every link in a mail is built from PUBLIC_URL, never from a request's Host header.
+  {
+    name: 'PUBLIC_URL',
+    met: (env) => Boolean(env.PUBLIC_URL?.startsWith('https://')),
+    why: (appEnv) =>
+      `required when APP_ENV=${appEnv}: the https:// address people open, e.g. https://shipshape.example.com (links in mail point there)`,
+  },
+  {
+    name: 'SMTP_URL',
+    met: (env) => Boolean(env.SMTP_URL || env.SMTP_HOST),
+    why: (appEnv) =>
+      `required when APP_ENV=${appEnv} (or SMTP_HOST with SMTP_PORT, SMTP_USER and SMTP_PASSWORD): the server that sends mail, see docs/deploy/email.md`,
+  },
+  {
+    name: 'MAIL_FROM',
+    why: (appEnv) =>
+      `required when APP_ENV=${appEnv}: the sender of every mail, e.g. "Shipshape <no-reply@example.com>"`,
+  },
+  {
+    name: 'SESSION_SECRET',
+    met: (env) =>
+      (env.SESSION_SECRET ?? '').length >= 32 && !exampleSecrets.has(env.SESSION_SECRET ?? ''),
+    why: (appEnv) =>
+      `must be a random value of at least 32 characters when APP_ENV=${appEnv} (try: openssl rand -base64 48)`,
+  },
+];
+
 // Checks that depend on APP_ENV. They read the raw values so that they run
 // even when another variable failed to parse: the operator sees every problem at once.
 function deploymentProblems(env: NodeJS.ProcessEnv): string[] {
   const appEnv = env.APP_ENV ?? 'local';
   if (appEnv === 'local' || !appEnvs.includes(appEnv as AppEnv)) return [];
-  const problems: string[] = [];
-  if (!env.DATABASE_URL) {
-    problems.push(
-      `DATABASE_URL: required when APP_ENV=${appEnv} (the embedded database is for local development only)`,
-    );
-  }
-  if (!env.REDIS_URL) {
-    problems.push(
-      `REDIS_URL: required when APP_ENV=${appEnv} (running jobs inside the API is for local development only)`,
-    );
-  }
-  if (!env.S3_BUCKET) {
-    problems.push(`S3_BUCKET: required when APP_ENV=${appEnv}`);
-  }
-  // Every link in a mail is built from PUBLIC_URL, never from a request's Host header.
-  if (!env.PUBLIC_URL?.startsWith('https://')) {
-    problems.push(
-      `PUBLIC_URL: required when APP_ENV=${appEnv}: the https:// address people open, e.g. https://shipshape.example.com (links in mail point there)`,
-    );
-  }
-  if (!env.SMTP_URL && !env.SMTP_HOST) {
-    problems.push(
-      `SMTP_URL: required when APP_ENV=${appEnv} (or SMTP_HOST with SMTP_PORT, SMTP_USER and SMTP_PASSWORD): the server that sends mail, see docs/deploy/email.md`,
-    );
-  }
-  if (!env.MAIL_FROM) {
-    problems.push(
-      `MAIL_FROM: required when APP_ENV=${appEnv}: the sender of every mail, e.g. "Shipshape <no-reply@example.com>"`,
-    );
-  }
-  const secret = env.SESSION_SECRET ?? '';
-  if (secret.length < 32 || exampleSecrets.has(secret)) {
-    problems.push(
-      `SESSION_SECRET: must be a random value of at least 32 characters when APP_ENV=${appEnv} (try: openssl rand -base64 48)`,
-    );
-  }
-  return problems;
+  return deploymentRequirements
+    .filter(({ name, met = () => Boolean(env[name]) }) => !met(env))
+    .map(({ name, why }) => `${name}: ${why(appEnv)}`);
 }
+
+/** The variables a deployment cannot start without; the deploy checks hold every target to them. */
+export const deploymentVariableNames: string[] = deploymentRequirements.map(({ name }) => name);
 
 /** The variables the schema knows, in order. A test checks .env.example lists exactly these. */
 export const envVariableNames = Object.keys(envSchema.shape);
