@@ -35,7 +35,7 @@ const sessionStore = createSessionStore(pool, { prune: true });
 const attempts = config.redis.url
   ? await connectRedisAttemptCounter(config.redis.url, {
       windowMs: SIGN_IN_WINDOW_MS,
-      prefix: `${config.redis.prefix}:auth-attempts:`,
+      prefix: `${config.redis.prefix}:auth-attempts`,
     })
   : createPostgresAttemptCounter(db, { windowMs: SIGN_IN_WINDOW_MS });
 

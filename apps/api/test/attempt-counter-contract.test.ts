@@ -31,6 +31,7 @@ const implementations: {
   },
 ];
 
+// The windows below are whole seconds, the Redis store's unit (it expires keys with EX).
 const MINUTE = 60_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -75,24 +76,24 @@ for (const implementation of implementations) {
     });
 
     it('forgets the count once the window closes, and the next hit opens a new window', async () => {
-      const attempts = await counter(300);
+      const attempts = await counter(1000);
       await attempts.hit('a');
       await attempts.hit('a');
-      await sleep(400);
+      await sleep(1100);
       expect((await attempts.count('a')).count).toBe(0);
       const next = await attempts.hit('a');
       expect(next.count).toBe(1);
       expect(next.resetsInMs).toBeGreaterThan(0);
-      expect(next.resetsInMs).toBeLessThanOrEqual(300);
+      expect(next.resetsInMs).toBeLessThanOrEqual(1000);
     });
 
     it('does not move the window on later hits', async () => {
-      const attempts = await counter(600);
+      const attempts = await counter(2000);
       await attempts.hit('a');
-      await sleep(350);
+      await sleep(1100);
       const later = await attempts.hit('a');
-      expect(later.resetsInMs).toBeLessThanOrEqual(300);
-      await sleep(350);
+      expect(later.resetsInMs).toBeLessThanOrEqual(900);
+      await sleep(1000);
       expect((await attempts.count('a')).count).toBe(0);
     });
 

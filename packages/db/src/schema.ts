@@ -136,18 +136,20 @@ export const dataExports = pgTable(
   ],
 );
 
-// Failed sign-in and sign-up attempts per key (a client IP, an account, a signed-in browser),
-// counted in a fixed window that opens with the first failure. The API keeps these counters in
-// Redis when it has one; this table serves deployments without Redis (see ADR 015).
+// Failed sign-in attempts and mail requests per key (a client IP, an account, a signed-in
+// browser), for deployments without Redis (see ADR 030). The layout is the one
+// rate-limiter-flexible's RateLimiterPostgres reads and writes, so its names are the library's:
+// `points` counted so far, and `expire`, when the window closes, in epoch milliseconds of the
+// API's clock (the one exception to the database's clock; the ADR says why it is harmless).
 export const authAttempts = pgTable(
   'auth_attempts',
   {
-    key: text('key').primaryKey(),
-    count: integer('count').notNull(),
-    windowEndsAt: timestamp('window_ends_at', { withTimezone: true }).notNull(),
+    key: varchar('key', { length: 255 }).primaryKey(),
+    points: integer('points').notNull().default(0),
+    expire: bigint('expire', { mode: 'number' }),
   },
-  // Serves the sweep that deletes windows long over.
-  (t) => [index('auth_attempts_window_ends_idx').on(t.windowEndsAt)],
+  // Serves the limiter's sweep of windows that closed an hour ago.
+  (t) => [index('auth_attempts_expire_idx').on(t.expire)],
 );
 
 export const accountTokenPurposes = ['verify-email', 'reset-password', 'change-email'] as const;

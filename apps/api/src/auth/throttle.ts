@@ -3,10 +3,10 @@
 // with 429 before any password is checked. Successes cost nothing. The reasoning is in ADR 015.
 import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { ipKeyGenerator } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import type { Config } from '@shipshape/config';
 import { HttpError } from '../http/errors';
+import { clientNetwork } from './attempts/client-network';
 import { noAttempts, type AttemptCounter } from './attempts/counter';
 import { deviceCookies } from './device-cookie';
 
@@ -43,8 +43,7 @@ export function createSignInThrottle(deps: {
   const devices = deviceCookies({ secret: config.sessionSecret, secure: !config.isLocal });
   const hashed = (email: string) => createHash('sha256').update(email).digest('hex').slice(0, 32);
   const perIp = (req: Request): Budget => ({
-    // IPv6 clients usually hold a whole /56 or /64, so the budget covers the /56.
-    key: `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`,
+    key: `ip:${clientNetwork(req.ip ?? 'unknown')}`,
     limit: config.authRateLimit,
   });
 

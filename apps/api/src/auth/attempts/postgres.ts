@@ -1,57 +1,36 @@
-// Attempt counts in the auth_attempts table, for deployments without Redis (local development).
-// The database's clock decides when a window closes, as it stamps every other time.
-import { and, eq, gt, lt, sql } from 'drizzle-orm';
-import { authAttempts, type Database } from '@shipshape/db';
-import { noAttempts, type AttemptCounter, type AttemptCounterOptions } from './counter';
-
-const resetsInMs = sql<number>`ceil(extract(epoch from ${authAttempts.windowEndsAt} - now()) * 1000)::int`;
-const windowOpen = gt(authAttempts.windowEndsAt, sql`now()`);
+// Attempt counts in the auth_attempts table, for deployments without Redis (local development),
+// kept by rate-limiter-flexible's Postgres store. Migrations create the table in the layout the
+// store expects (packages/db/src/schema.ts); the store never creates one itself.
+import { RateLimiterPostgres } from 'rate-limiter-flexible';
+import type { Database, DatabaseConnection } from '@shipshape/db';
+import {
+  countWith,
+  limiterOptions,
+  type AttemptCounter,
+  type AttemptCounterOptions,
+} from './counter';
 
 export function createPostgresAttemptCounter(
   db: Database,
-  { windowMs, prefix = '' }: AttemptCounterOptions,
+  options: AttemptCounterOptions,
 ): AttemptCounter {
-  const windowEnd = sql`now() + ${windowMs} * interval '1 millisecond'`;
-  let lastSweep = 0;
-
-  // Rows of closed windows are dead weight; removing them once per window per process is plenty.
-  async function sweep() {
-    if (Date.now() - lastSweep < windowMs) return;
-    lastSweep = Date.now();
-    await db.delete(authAttempts).where(lt(authAttempts.windowEndsAt, sql`now()`));
-  }
-
-  return {
-    async hit(key) {
-      await sweep();
-      // A closed window's row starts over at 1 with a new window, in the same statement.
-      const [row] = await db
-        .insert(authAttempts)
-        .values({ key: prefix + key, count: 1, windowEndsAt: windowEnd })
-        .onConflictDoUpdate({
-          target: authAttempts.key,
-          set: {
-            count: sql`case when ${windowOpen} then ${authAttempts.count} + 1 else 1 end`,
-            windowEndsAt: sql`case when ${windowOpen} then ${authAttempts.windowEndsAt} else ${windowEnd} end`,
-          },
-        })
-        .returning({ count: authAttempts.count, resetsInMs });
-      return row ?? noAttempts;
-    },
-
-    async count(key) {
-      const [row] = await db
-        .select({ count: authAttempts.count, resetsInMs })
-        .from(authAttempts)
-        .where(and(eq(authAttempts.key, prefix + key), windowOpen));
-      return row ?? noAttempts;
-    },
-
-    async reset(key) {
-      await db.delete(authAttempts).where(eq(authAttempts.key, prefix + key));
-    },
-
-    // The pool belongs to the caller.
-    async close() {},
+  // connectDatabase() makes drizzle over a pg pool, which drizzle keeps as $client.
+  const { $client: pool } = db as Database & { $client: DatabaseConnection['pool'] };
+  // The store names its statements, and the embedded database of `pnpm dev` runs every
+  // connection in one session, where a second connection preparing the same name fails:
+  // unnamed statements work on both. The pool belongs to the caller, who ends it.
+  const unnamed = {
+    query: ({ text, values }: { text: string; values?: unknown[] }) => pool.query(text, values),
   };
+  const limiter = new RateLimiterPostgres({
+    ...limiterOptions(options),
+    storeClient: unnamed,
+    storeType: 'client',
+    tableName: 'auth_attempts',
+    tableCreated: true,
+    // Every 5 minutes, deletes rows whose window closed over an hour ago (on a timer that does
+    // not keep the process alive).
+    clearExpiredByTimeout: true,
+  });
+  return countWith(limiter);
 }

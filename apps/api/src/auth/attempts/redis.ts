@@ -1,32 +1,17 @@
-// Attempt counts in Redis, which every API replica shares. The client is this counter's own,
-// with short timeouts and no offline queue: a Redis that is down or frozen makes a call fail
-// within a few hundred milliseconds (and the throttle then lets sign-in through) instead of
-// holding the request.
+// Attempt counts in Redis, which every API replica shares, kept by rate-limiter-flexible's Redis
+// store on a client of our own: short timeouts and no offline queue, so a Redis that is down or
+// frozen makes a call fail within a few hundred milliseconds (and the throttle then lets sign-in
+// through) instead of holding the request.
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { RateLimiterRedis } from 'rate-limiter-flexible';
 import {
-  noAttempts,
-  type AttemptCount,
+  countWith,
+  limiterOptions,
   type AttemptCounter,
   type AttemptCounterOptions,
 } from './counter';
-
-// INCR and the window's expiry in one step, so a crash between them cannot leave a count that
-// never expires.
-const hitScript = `
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return { count, ttl }`;
-
-const countScript = `
-local count = redis.call('GET', KEYS[1])
-if not count then return { 0, 0 } end
-return { tonumber(count), redis.call('PTTL', KEYS[1]) }`;
 
 const CONNECT_TIMEOUT_MS = 1_000;
 
@@ -36,8 +21,14 @@ const CONNECT_TIMEOUT_MS = 1_000;
  */
 export async function connectRedisAttemptCounter(
   url: string,
-  { windowMs, prefix = '' }: AttemptCounterOptions,
+  options: AttemptCounterOptions,
 ): Promise<AttemptCounter> {
+  // The store sets a window's expiry in whole seconds (EX), so a shorter window would never end.
+  if (options.windowMs % 1000 !== 0) {
+    throw new Error(
+      `The Redis attempt counter needs a window of whole seconds, not ${options.windowMs} ms.`,
+    );
+  }
   const redis = new Redis(url, {
     connectTimeout: CONNECT_TIMEOUT_MS,
     commandTimeout: 500,
@@ -56,21 +47,13 @@ export async function connectRedisAttemptCounter(
   ]).catch(() => {});
   waiting.abort();
 
-  const toCount = ([count, ttl]: [number, number]): AttemptCount =>
-    count > 0 ? { count, resetsInMs: Math.max(ttl, 0) } : noAttempts;
-
-  return {
-    async hit(key) {
-      return toCount((await redis.eval(hitScript, 1, prefix + key, windowMs)) as [number, number]);
-    },
-    async count(key) {
-      return toCount((await redis.eval(countScript, 1, prefix + key)) as [number, number]);
-    },
-    async reset(key) {
-      await redis.del(prefix + key);
-    },
-    async close() {
-      await redis.quit().catch(() => redis.disconnect());
-    },
-  };
+  const limiter = new RateLimiterRedis({
+    ...limiterOptions(options),
+    storeClient: redis,
+    // While the client is reconnecting, fail at once rather than send a command.
+    rejectIfRedisNotReady: true,
+  });
+  return countWith(limiter, async () => {
+    await redis.quit().catch(() => redis.disconnect());
+  });
 }
