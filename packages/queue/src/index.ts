@@ -3,7 +3,6 @@ export * from './bullmq-queue';
 export * from './bullmq-worker';
 export * from './in-process';
 export * from './jobs';
-export * from './metrics';
 export * from './outbox';
 export * from './queue';
 export * from './recurring';
