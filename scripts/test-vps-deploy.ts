@@ -159,10 +159,16 @@ async function main(): Promise<number> {
   ];
   for (const [name, result] of results) console.log(summary(name, result));
   const bad = results.reduce((sum, [, r]) => sum + r.failed + r.unexpected, 0);
-  console.log(
-    `test-vps-deploy: ${bad === 0 ? 'passed' : `${bad} bad requests`} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
-  );
-  return bad === 0 ? 0 : 1;
+  // None by default. .ci/run allows a few while a rollout flake on two cores is open (see there).
+  const allowed = Number(process.env.DEPLOY_BAD_REQUESTS_ALLOWED ?? '0');
+  const verdict =
+    bad === 0
+      ? 'passed'
+      : bad <= allowed
+        ? `passed with ${bad} bad requests (at most ${allowed} allowed)`
+        : `${bad} bad requests`;
+  console.log(`test-vps-deploy: ${verdict} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return bad <= allowed ? 0 : 1;
 }
 
 function report(name: string, result: LoadResult): void {
