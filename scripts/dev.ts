@@ -67,7 +67,12 @@ if (!config.databaseUrl) {
 if (!config.s3.endpoint) {
   const dataDir = join(config.dataDir, 's3');
   step(`Starting embedded S3 server (data in ${dataDir}) ...`);
-  const s3 = await startEmbeddedS3({ dataDir });
+  // The browser sends uploads straight to this server, from the site's own origin.
+  const site = [`http://localhost:${config.port}`, `http://127.0.0.1:${config.port}`];
+  const s3 = await startEmbeddedS3({
+    dataDir,
+    cors: { bucket: config.s3.bucket, origins: site },
+  });
   services.push(() => s3.stop());
   Object.assign(env, embeddedS3Env(s3));
 }

@@ -66,6 +66,7 @@ const envSchema = z.object({
     .regex(/^[\w-]+$/)
     .default('shipshape'),
   S3_ENDPOINT: z.preprocess(emptyAsUndefined, z.url().optional()),
+  S3_PUBLIC_ENDPOINT: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
   S3_REGION: z.string().default('us-east-1'),
   S3_BUCKET: z.string().default('shipshape'),
   S3_ACCESS_KEY_ID: optionalString,
@@ -77,6 +78,11 @@ const envSchema = z.object({
     .int()
     .min(1)
     .default(100 * 1024 * 1024),
+  FILES_QUOTA_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(1024 * 1024 * 1024),
   JOB_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
   JOB_BACKOFF_MS: z.coerce.number().int().min(0).default(2000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(2),
@@ -201,6 +207,11 @@ function toConfig(e: z.output<typeof envSchema>) {
     s3: {
       /** Unset means AWS itself (or, in local, the embedded S3 server that `pnpm dev` starts). */
       endpoint: e.S3_ENDPOINT,
+      /**
+       * Where a browser reaches the bucket: upload part URLs are signed for this address. Unset
+       * means the same as `endpoint` (or AWS itself).
+       */
+      publicEndpoint: e.S3_PUBLIC_ENDPOINT ?? e.S3_ENDPOINT,
       region: e.S3_REGION,
       bucket: e.S3_BUCKET,
       accessKeyId: e.S3_ACCESS_KEY_ID,
@@ -209,6 +220,8 @@ function toConfig(e: z.output<typeof envSchema>) {
       checksumMode: e.S3_CHECKSUM,
     },
     uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+    /** What one user's files may add up to, uploads under way included. */
+    filesQuotaBytes: e.FILES_QUOTA_BYTES,
     jobs: {
       attempts: e.JOB_ATTEMPTS,
       backoffMs: e.JOB_BACKOFF_MS,

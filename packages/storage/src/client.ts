@@ -10,6 +10,11 @@ export type ChecksumMode = 'when_supported' | 'when_required';
 export interface StorageOptions {
   /** Unset for AWS S3; the URL of an S3-compatible server otherwise. */
   endpoint?: string;
+  /**
+   * Where a browser reaches the bucket (S3_PUBLIC_ENDPOINT), for the upload URLs signed for it.
+   * Unset: `endpoint`. A signature covers the host, so the address signed is the one reached.
+   */
+  publicEndpoint?: string | undefined;
   region: string;
   bucket: string;
   /** Both unset: the SDK finds credentials itself (environment, instance or task role). */
@@ -45,5 +50,18 @@ export function createS3Client(options: StorageOptions): S3Client {
       connectionTimeout: options.timeouts?.connectMs ?? CONNECT_TIMEOUT_MS,
       socketTimeout: options.timeouts?.idleMs ?? IDLE_TIMEOUT_MS,
     },
+  });
+}
+
+/**
+ * A client that only signs URLs for browsers, at the public endpoint. Its checksum setting is
+ * always 'WHEN_REQUIRED': otherwise the SDK would put a checksum algorithm into every signed
+ * part URL, which S3 then expects a checksum header for that no browser sends.
+ */
+export function createSigningClient(options: StorageOptions): S3Client {
+  return createS3Client({
+    ...options,
+    endpoint: options.publicEndpoint ?? options.endpoint,
+    checksumMode: 'when_required',
   });
 }

@@ -12,13 +12,21 @@ export interface EmbeddedS3 {
   stop(): Promise<void>;
 }
 
+export interface EmbeddedS3Options {
+  dataDir?: string;
+  port?: number;
+  /**
+   * Lets pages of these origins PUT upload parts straight into `bucket`, as the bucket CORS rule
+   * of deploy/storage/cors.json does in production. The bucket is created at start.
+   */
+  cors?: { bucket: string; origins: string[] };
+}
+
 /**
  * Starts s3rver on 127.0.0.1 (port 0 picks a free one). With a `dataDir` the objects
  * survive restarts; without one they live in a temporary directory removed at stop.
  */
-export async function startEmbeddedS3(
-  options: { dataDir?: string; port?: number } = {},
-): Promise<EmbeddedS3> {
+export async function startEmbeddedS3(options: EmbeddedS3Options = {}): Promise<EmbeddedS3> {
   const directory = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'shipshape-s3-')));
   await mkdir(directory, { recursive: true });
   const server = new S3rver({
@@ -26,6 +34,9 @@ export async function startEmbeddedS3(
     port: options.port ?? 0,
     directory,
     silent: true,
+    configureBuckets: options.cors
+      ? [{ name: options.cors.bucket, configs: [corsXml(options.cors.origins)] }]
+      : [],
   });
   const { port } = await server.run();
   return {
@@ -38,6 +49,18 @@ export async function startEmbeddedS3(
       if (!options.dataDir) await rm(directory, { recursive: true, force: true });
     },
   };
+}
+
+// The rule of deploy/storage/cors.json in the XML that s3rver reads: PUT from the site's origin,
+// any request header, and ETag readable by the page (it sends each part's ETag to the API).
+function corsXml(origins: string[]): string {
+  const allowed = origins.map((origin) => `<AllowedOrigin>${origin}</AllowedOrigin>`).join('');
+  return (
+    '<CORSConfiguration><CORSRule>' +
+    `${allowed}<AllowedMethod>PUT</AllowedMethod><AllowedHeader>*</AllowedHeader>` +
+    '<ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3600</MaxAgeSeconds>' +
+    '</CORSRule></CORSConfiguration>'
+  );
 }
 
 /** The environment that points an app process (API or worker) at an embedded S3 server. */

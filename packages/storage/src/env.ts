@@ -4,6 +4,7 @@ import type { StorageOptions } from './client';
 export function storageEnv(options: StorageOptions): Record<string, string> {
   return {
     ...(options.endpoint && { S3_ENDPOINT: options.endpoint }),
+    ...(options.publicEndpoint && { S3_PUBLIC_ENDPOINT: options.publicEndpoint }),
     S3_REGION: options.region,
     S3_BUCKET: options.bucket,
     ...(options.accessKeyId && { S3_ACCESS_KEY_ID: options.accessKeyId }),

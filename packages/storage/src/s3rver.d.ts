@@ -7,6 +7,8 @@ declare module 's3rver' {
     port?: number;
     directory?: string;
     silent?: boolean;
+    /** Buckets created at start, each with its configuration documents (CORS, website). */
+    configureBuckets?: { name: string; configs: (string | Buffer)[] }[];
   }
 
   export default class S3rver {

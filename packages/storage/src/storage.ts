@@ -12,7 +12,8 @@ import {
   PutObjectCommand,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { createS3Client, type StorageOptions } from './client';
+import { createS3Client, createSigningClient, type StorageOptions } from './client';
+import { multipartUploads, type MultipartUploads } from './multipart';
 import { uploadStream, type PutResult, type PutStreamOptions } from './upload';
 
 export interface StoredObject {
@@ -32,7 +33,7 @@ export interface ListedObject {
   lastModified: Date;
 }
 
-export interface Storage {
+export interface Storage extends MultipartUploads {
   /** Creates the bucket if it does not exist yet. For local development; deployments create it once. */
   ensureBucket(): Promise<void>;
   putStream(key: string, body: Readable, options: PutStreamOptions): Promise<PutResult>;
@@ -55,6 +56,7 @@ const DELETE_BATCH = 1000;
 
 export function createStorage(options: StorageOptions): Storage {
   const client = createS3Client(options);
+  const signer = createSigningClient(options);
   const Bucket = options.bucket;
 
   async function bucketExists(): Promise<boolean> {
@@ -68,6 +70,8 @@ export function createStorage(options: StorageOptions): Storage {
   }
 
   return {
+    ...multipartUploads(client, signer, Bucket),
+
     async ensureBucket() {
       if (await bucketExists()) return;
       try {
@@ -173,6 +177,7 @@ export function createStorage(options: StorageOptions): Storage {
 
     close() {
       client.destroy();
+      signer.destroy();
     },
   };
 }
