@@ -20,11 +20,15 @@ export async function buildWeb(outDir = join(here, 'dist')) {
 
   // The page's modules import each other: as files that is one round trip per import level
   // (12 requests). One bundle is one request; minified it is also about half the bytes.
+  // Splitting keeps what the page loads with import() (upload-client.js, when an upload starts)
+  // in chunks of its own, out of the first page; it needs ESM output (esbuild.github.io/api/#splitting).
   // [hash] is of the content, so a new release gets a new URL and no browser keeps an old one.
   const scripts = await build({
     entryPoints: { app: join(publicDir, 'app.js') },
     bundle: true,
+    splitting: true,
     format: 'esm',
+    chunkNames: '[name].[hash]',
     minify: true,
     // A source map lets the browser's tools show the original files; it is fetched only then.
     sourcemap: 'linked',
@@ -44,6 +48,17 @@ export async function buildWeb(outDir = join(here, 'dist')) {
     metafile: true,
     logLevel: 'warning',
   });
+  // A chunk the entry imports statically would be a request the page makes that index.html does
+  // not name (and the first-page weight would not count): the split must leave only lazy chunks.
+  const script = entryOutput(scripts.metafile, outDir, join(publicDir, 'app.js'));
+  const eager = Object.values(scripts.metafile.outputs)
+    .filter((info) => info.entryPoint && resolve(info.entryPoint) === join(publicDir, 'app.js'))
+    .flatMap((info) => info.imports.filter((imported) => imported.kind === 'import-statement'));
+  if (eager.length > 0) {
+    throw new Error(
+      `the page's script imports chunks up front: ${eager.map((i) => i.path).join(', ')}`,
+    );
+  }
   const favicon = await copyFingerprinted(join(publicDir, 'favicon.svg'), join(outDir, ASSETS));
 
   // The page keeps its plain name (people and links ask for "/"), so it is what changes: it now
@@ -51,9 +66,9 @@ export async function buildWeb(outDir = join(here, 'dist')) {
   const page = await readFile(join(publicDir, 'index.html'), 'utf8');
   const rewritten = replaceOnce(
     replaceOnce(
-      replaceOnce(page, 'src="/app.js"', `src="/${entryOutput(scripts.metafile, outDir)}"`),
+      replaceOnce(page, 'src="/app.js"', `src="/${script}"`),
       'href="/styles.css"',
-      `href="/${entryOutput(styles.metafile, outDir)}"`,
+      `href="/${entryOutput(styles.metafile, outDir, join(publicDir, 'styles.css'))}"`,
     ),
     'href="/favicon.svg"',
     `href="/${ASSETS}/${favicon}"`,
@@ -77,13 +92,20 @@ async function copyFingerprinted(file: string, toDir: string) {
   return name;
 }
 
-/** The path, relative to outDir, of the one entry point esbuild wrote. */
+/**
+ * The path, relative to outDir, of what esbuild wrote for `entry`. (A module loaded with import()
+ * counts as an entry point too, with a chunk of its own.) Metafile paths are relative to the
+ * working directory, as resolve() reads them.
+ */
 function entryOutput(
   metafile: { outputs: Record<string, { entryPoint?: string }> },
   outDir: string,
+  entry: string,
 ) {
-  const [output] = Object.entries(metafile.outputs).filter(([, info]) => info.entryPoint);
-  if (!output) throw new Error('esbuild wrote no entry point');
+  const [output] = Object.entries(metafile.outputs).filter(
+    ([, info]) => info.entryPoint && resolve(info.entryPoint) === entry,
+  );
+  if (!output) throw new Error(`esbuild wrote nothing for ${entry}`);
   return resolve(output[0]).slice(resolve(outDir).length + 1);
 }
 

@@ -1,6 +1,6 @@
 // A tiny fetch wrapper for the Shipshape API. Every call resolves with the parsed JSON body
 // (or null for 204) and rejects with an ApiError shaped like the API's error responses.
-// Uploads alone use XMLHttpRequest: fetch cannot report how much of a body has been sent.
+// Uploads go straight to the bucket through upload-client.js, loaded only when one starts.
 
 export class ApiError extends Error {
   /**
@@ -54,37 +54,6 @@ async function request(method, path, body) {
   throw errorFor(response.status, data);
 }
 
-/**
- * Sends `file` as multipart/form-data. `onProgress(sentBytes, totalBytes)` follows the upload;
- * aborting `signal` cancels it, rejecting with code 'aborted'.
- */
-function upload(path, file, { noteId, onProgress, signal }) {
-  const form = new FormData();
-  // The server reads the body as it streams in and sees only the fields sent before the file.
-  if (noteId) form.append('noteId', noteId);
-  form.append('file', file);
-
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', path);
-    // A body that is not JSON (a proxy's HTML error page) arrives as null.
-    xhr.responseType = 'json';
-    xhr.upload.addEventListener('progress', (event) => {
-      if (event.lengthComputable) onProgress?.(event.loaded, event.total);
-    });
-    xhr.addEventListener('load', () => {
-      if (xhr.status >= 200 && xhr.status < 300) resolve(xhr.response);
-      else reject(errorFor(xhr.status, xhr.response));
-    });
-    xhr.addEventListener('error', () => reject(networkError()));
-    xhr.addEventListener('abort', () =>
-      reject(new ApiError(0, { code: 'aborted', message: 'The upload was cancelled.' })),
-    );
-    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
-    xhr.send(form);
-  });
-}
-
 export const api = {
   /** `{ user }`, where user is null when nobody is signed in. */
   session: () => request('GET', '/api/auth/session'),
@@ -119,6 +88,7 @@ export const api = {
   updateNote: (id, changes) => request('PATCH', `/api/notes/${encodeURIComponent(id)}`, changes),
   deleteNote: (id) => request('DELETE', `/api/notes/${encodeURIComponent(id)}`),
 
+  /** `{ maxBytes, types, quotaBytes, usedBytes }`: what an upload may be, and the room left. */
   fileLimits: () => request('GET', '/api/files/limits'),
   listFiles: (cursor) => {
     const query = new URLSearchParams({ limit: '20' });
@@ -126,7 +96,6 @@ export const api = {
     return request('GET', `/api/files?${query}`);
   },
   getFile: (id) => request('GET', `/api/files/${encodeURIComponent(id)}`),
-  uploadFile: (file, options = {}) => upload('/api/files', file, options),
   deleteFile: (id) => request('DELETE', `/api/files/${encodeURIComponent(id)}`),
 
   createExport: () => request('POST', '/api/exports'),

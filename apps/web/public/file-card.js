@@ -11,6 +11,8 @@ const statusLabels = {
   processing: 'Processing',
   ready: 'Ready',
   failed: 'Failed',
+  // Not what it claimed to be, or over the limit: the worker deleted it and says why.
+  refused: 'Refused',
 };
 
 // The short word in the placeholder square when there is no thumbnail (yet).
@@ -42,7 +44,7 @@ function render(item, file) {
 
   const failure = item.querySelector('.file-failure');
   failure.textContent = file.failureReason ?? '';
-  failure.hidden = file.status !== 'failed';
+  failure.hidden = file.status !== 'failed' && file.status !== 'refused';
 
   item.querySelector('[data-action="download"]').href = file.contentUrl;
   renderPreview(item, file);

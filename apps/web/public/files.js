@@ -14,7 +14,8 @@ const emptyState = document.getElementById('files-empty');
 const loadMoreButton = document.getElementById('load-more-files');
 const announcer = document.getElementById('files-status');
 
-const isSettled = (file) => file.status === 'ready' || file.status === 'failed';
+// 'refused': the worker found the file was not what it claimed, and deleted it.
+const isSettled = (file) => ['ready', 'failed', 'refused'].includes(file.status);
 
 /**
  * Wires up the files section. `onSessionEnded()` runs when the API answers 401.
@@ -45,7 +46,7 @@ export function setUpFiles({ onSessionEnded }) {
     onUpdate(file) {
       cards.get(file.id)?.update(file);
       if (file.status === 'ready') announcer.textContent = `${file.name} is ready.`;
-      if (file.status === 'failed') {
+      if (file.status === 'failed' || file.status === 'refused') {
         announcer.textContent = `${file.name}: ${file.failureReason}`;
       }
     },

@@ -1,6 +1,8 @@
 // The upload card: files arrive by drag and drop or from the file picker and are sent one at a
-// time, with a progress bar. Files that are too large are refused here, before any byte is sent;
-// the server still checks size and type itself (the type from the file's bytes, not its name).
+// time, straight to the bucket, with one progress bar and a Cancel button. Files the limits refuse
+// (size, type, room left) are refused here before any byte is sent; the server checks them all
+// again, and the worker checks the type from the file's bytes. The client that sends the parts
+// (upload-client.js) is loaded only when the first upload starts, so the first page stays small.
 
 import { api } from './api.js';
 import { formatBytes, formatTypes } from './format.js';
@@ -13,7 +15,24 @@ const errorMessage = document.getElementById('upload-error');
 const progress = document.getElementById('upload-progress');
 const progressBar = document.getElementById('upload-progress-bar');
 const progressText = document.getElementById('upload-progress-text');
+const cancelButton = document.getElementById('upload-cancel');
 const status = document.getElementById('upload-status');
+
+// What each error code of the upload API means to the person uploading. The codes that are about
+// the file (too_large, unsupported_type, quota_exceeded) keep the server's message, which names
+// the limit and what is left; these are the ones where it cannot say more than "it failed".
+const messages = {
+  not_found: 'The upload was cancelled or expired before it finished. Please try again.',
+  size_mismatch: 'The file changed while it was being sent, so it was not kept. Please try again.',
+  invalid_parts:
+    'The parts of the file did not arrive as sent, so it was not kept. Please try again.',
+  network_error: 'The connection was lost and did not come back. Please try again.',
+};
+// A client module that cannot be fetched: offline, or a new release replaced the old files.
+const notLoaded = () => ({
+  code: 'not_loaded',
+  message: 'The uploader could not be loaded. Check your connection and reload the page.',
+});
 
 // Dragged files (as opposed to dragged text or links) list 'Files' among their types.
 const carriesFiles = (event) => event.dataTransfer?.types.includes('Files') ?? false;
@@ -36,52 +55,106 @@ function showStatus(text, { fleeting = false } = {}) {
 }
 
 // Each refusal says which file it is about; the server's own message may name it already.
-const refusal = (file, error) =>
-  error.message.startsWith(file.name) ? error.message : `${file.name}: ${error.message}`;
+function refusal(file, error) {
+  const message = messages[error.code] ?? error.message;
+  return message.startsWith(file.name) ? message : `${file.name}: ${message}`;
+}
 
 /** Shows `messages` (one a line) under the button and has the button describe them. */
-function showErrors(messages) {
-  errorMessage.textContent = messages.join('\n');
-  const describedBy = messages.length > 0 ? 'upload-error upload-hint' : 'upload-hint';
+function showErrors(lines) {
+  errorMessage.textContent = lines.join('\n');
+  const describedBy = lines.length > 0 ? 'upload-error upload-hint' : 'upload-hint';
   chooseButton.setAttribute('aria-describedby', describedBy);
 }
+
+/** The client module, fetched once, when the first upload starts. */
+let client;
+const loadClient = () => {
+  client ??= import('./upload-client.js').catch(() => {
+    client = undefined;
+    throw notLoaded();
+  });
+  return client;
+};
 
 /**
  * Wires up the upload card. `onUploaded(file)` receives each file the server accepted;
  * `onSessionEnded()` runs when the API answers 401. Returns `load()` and `reset()`.
  */
 export function setUpUpload({ onUploaded, onSessionEnded }) {
-  // From GET /api/files/limits; until it arrives, only the server checks sizes.
+  // From GET /api/files/limits, asked again as each batch of files starts, since files deleted
+  // since make room; until it arrives, only the server checks.
   let limits = null;
   const waiting = [];
   const errors = [];
-  // Aborted on sign-out, which cancels the upload under way.
+  // Aborted by Cancel and on sign-out: stops the upload under way.
   let aborter = new AbortController();
   let busy = false;
 
+  async function loadLimits() {
+    try {
+      limits = await api.fileLimits();
+      const left = Math.max(0, limits.quotaBytes - limits.usedBytes);
+      const room = Number.isFinite(left)
+        ? ` ${formatBytes(left)} of ${formatBytes(limits.quotaBytes)} free.`
+        : '';
+      hint.textContent = `${formatTypes(limits.types)}, up to ${formatBytes(limits.maxBytes)} each.${room}`;
+      // The picker offers only these types; dropped files are checked here and by the server.
+      input.accept = limits.types.join(',');
+    } catch (error) {
+      if (error.status === 401) onSessionEnded();
+      // Otherwise carry on with the limits known before: the server enforces them all the same.
+    }
+  }
+
+  /** Why `file` cannot be uploaded, as far as the limits say; null when it may be. */
   function refusedHere(file) {
-    if (limits && file.size > limits.maxBytes) {
-      const [size, max] = [formatBytes(file.size), formatBytes(limits.maxBytes)];
-      return `${file.name}: Files can be at most ${max}, and this one is ${size}.`;
+    if (!limits) return null;
+    const size = formatBytes(file.size);
+    if (file.size === 0) return `${file.name} is empty: there is nothing to upload.`;
+    if (file.size > limits.maxBytes) {
+      return `${file.name}: Files can be at most ${formatBytes(limits.maxBytes)}, and this one is ${size}.`;
+    }
+    // An unknown type ('') is the server's to judge, by the file's name and then its bytes.
+    if (file.type && !limits.types.includes(file.type)) {
+      return `${file.name}: This type of file is not accepted. Choose ${formatTypes(limits.types)}.`;
+    }
+    const left = limits.quotaBytes - limits.usedBytes;
+    if (file.size > left) {
+      return `${file.name}: Not enough room: it is ${size}, and ${formatBytes(Math.max(0, left))} of your ${formatBytes(limits.quotaBytes)} is free.`;
     }
     return null;
   }
 
   async function send(file) {
+    const { signal } = aborter;
     showStatus(`Uploading ${file.name}…`);
     showProgress(0, file.size);
     progress.hidden = false;
     try {
-      const uploaded = await api.uploadFile(file, {
+      const { uploadFile } = await loadClient();
+      const uploaded = await uploadFile({
+        file,
+        signal,
         onProgress: showProgress,
-        signal: aborter.signal,
+        onWaitingForNetwork(waiting) {
+          showStatus(
+            waiting
+              ? `Connection lost. ${file.name} goes on uploading when you are back online.`
+              : `Uploading ${file.name}…`,
+          );
+        },
       });
+      if (limits) limits.usedBytes += file.size;
       showStatus(`${file.name} is uploaded.`, { fleeting: true });
       onUploaded(uploaded);
     } catch (error) {
       showStatus('');
       if (error.status === 401) onSessionEnded();
-      else if (error.code !== 'aborted') errors.push(refusal(file, error));
+      else if (error.code === 'aborted') {
+        if (signal.reason === 'cancel')
+          showStatus(`The upload of ${file.name} was cancelled.`, { fleeting: true });
+      } else errors.push(refusal(file, error));
     } finally {
       progress.hidden = true;
     }
@@ -94,15 +167,28 @@ export function setUpUpload({ onUploaded, onSessionEnded }) {
     busy = true;
     errors.length = 0;
     showErrors(errors);
+    await loadLimits();
     while (waiting.length > 0) {
       const file = waiting.shift();
-      const refusal = refusedHere(file);
-      if (refusal) errors.push(refusal);
+      const refused = refusedHere(file);
+      if (refused) errors.push(refused);
       else await send(file);
       showErrors(errors);
     }
     busy = false;
   }
+
+  function stopUploads(reason) {
+    waiting.length = 0;
+    aborter.abort(reason);
+    aborter = new AbortController();
+  }
+
+  // Cancel stops the file under way and forgets the ones waiting behind it.
+  cancelButton.addEventListener('click', () => {
+    stopUploads('cancel');
+    chooseButton.focus();
+  });
 
   chooseButton.addEventListener('click', () => input.click());
   input.addEventListener('change', () => {
@@ -140,21 +226,9 @@ export function setUpUpload({ onUploaded, onSessionEnded }) {
   }
 
   return {
-    async load() {
-      try {
-        limits ??= await api.fileLimits();
-        hint.textContent = `${formatTypes(limits.types)}, up to ${formatBytes(limits.maxBytes)} each.`;
-        // The picker offers only these types; dropped files are checked by the server.
-        input.accept = limits.types.join(',');
-      } catch (error) {
-        if (error.status === 401) onSessionEnded();
-        // Otherwise carry on without limits: the server enforces them all the same.
-      }
-    },
+    load: loadLimits,
     reset() {
-      waiting.length = 0;
-      aborter.abort();
-      aborter = new AbortController();
+      stopUploads('reset');
       errors.length = 0;
       showErrors(errors);
       showStatus('');
