@@ -34,6 +34,11 @@ export interface CaddyOptions {
   trustedProxies?: string;
   /** Receives each line Caddy writes as it comes (log() keeps them all too). */
   output?: (line: string) => void;
+  /**
+   * S3_UPSTREAM and S3_BUCKET: the S3 server Caddy fronts at /<bucket>/ on the site's origin, as
+   * compose fronts RustFS, so a browser PUTs upload parts to the site itself.
+   */
+  s3?: { upstream: string; bucket: string };
 }
 
 export interface RunningCaddy {
@@ -55,6 +60,7 @@ export async function startCaddy({
   port: fixedPort,
   trustedProxies,
   output,
+  s3,
 }: CaddyOptions): Promise<RunningCaddy> {
   const [port, httpPort] = await Promise.all([fixedPort ?? freePort(), freePort()]);
   // Caddy keeps certificates and its autosaved config under XDG folders: a temp one per run.
@@ -72,6 +78,7 @@ export async function startCaddy({
       WEB_ROOT: webRoot ?? home,
       API_UPSTREAMS: apiUpstreams,
       ...(trustedProxies && { CADDY_TRUSTED_PROXIES: trustedProxies }),
+      ...(s3 && { S3_UPSTREAM: s3.upstream, S3_BUCKET: s3.bucket }),
       ...site,
     },
     stdio: ['ignore', 'ignore', 'pipe'],

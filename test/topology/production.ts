@@ -3,7 +3,9 @@
 // command, two API replicas and a worker, and Caddy with the repository's Caddyfile in front,
 // serving HTTPS from its local CA. Postgres and Redis are the servers given (a database and a
 // key prefix of its own on each); S3 is an embedded server with a bucket made here, as the
-// compose files' one-shot service makes it. Used by the end-to-end suite's production project,
+// compose files' one-shot service makes it, and Caddy fronts it on the site's origin as compose
+// fronts RustFS: browsers upload parts to https://localhost:PORT/<bucket>/…, the address the API
+// signs them for (S3_PUBLIC_ENDPOINT). Used by the end-to-end suite's production project,
 // and by the fault suite (test/faults), which gives its own S3, runs more workers and kills,
 // freezes and restarts single processes through `processes`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -131,6 +133,9 @@ export async function startProductionTopology({
     cleanups.push(() => s3.stop());
     const redisPrefix = `shipshape-topology-${runId}`;
     cleanups.push(() => deleteKeysWithPrefix(redisUrl, redisPrefix));
+    // Caddy's port is known before the API starts: the API signs part URLs for that address.
+    const caddyPort = port ?? (await freePort());
+    const bucket = `shipshape-topology-${runId}`;
 
     const env: Record<string, string> = {
       APP_ENV: 'production',
@@ -138,7 +143,9 @@ export async function startProductionTopology({
       REDIS_URL: redisUrl,
       REDIS_PREFIX: redisPrefix,
       ...embeddedS3Env(s3),
-      S3_BUCKET: `shipshape-topology-${runId}`,
+      S3_BUCKET: bucket,
+      // The site itself, where Caddy passes /<bucket>/* on to the S3 server (Caddyfile, @bucket).
+      S3_PUBLIC_ENDPOINT: `https://localhost:${caddyPort}`,
       // Made here, as an operator would: `openssl rand -base64 48`.
       SESSION_SECRET: randomBytes(48).toString('base64'),
       // Where links in mail point, and where mail goes: nowhere, unless the caller says.
@@ -177,8 +184,9 @@ export async function startProductionTopology({
       apiUpstreams: ports.map((p) => `127.0.0.1:${p}`).join(' '),
       webRoot: `${root}/apps/web/dist`,
       tls: true,
-      port,
+      port: caddyPort,
       output: caddyOutput,
+      s3: { upstream: new URL(s3.endpoint).host, bucket: env.S3_BUCKET ?? bucket },
     });
     cleanups.push(caddy.stop);
     progress(`ready at ${caddy.url}`);
