@@ -22,6 +22,7 @@ import { exportsRouter } from './exports/routes';
 import { createExportsService } from './exports/service';
 import { filesRouter } from './files/routes';
 import { createFilesService } from './files/service';
+import { createUploadsService } from './files/uploads';
 import { errorHandler, unknownRoute } from './http/errors';
 import type { ShutdownState } from './http/graceful-shutdown';
 import { requestLogger } from './http/logger';
@@ -113,15 +114,17 @@ export function createApp(deps: AppDeps) {
   app.use(
     '/api/files',
     filesRouter({
-      files: createFilesService({
+      files: createFilesService({ db: deps.db, storage: deps.storage, logger: deps.logger }),
+      uploads: createUploadsService({
         db: deps.db,
         storage: deps.storage,
         queue: deps.queue,
         logger: deps.logger,
+        maxBytes: config.uploadMaxBytes,
+        quotaBytes: config.filesQuotaBytes,
       }),
       storage: deps.storage,
       maxBytes: config.uploadMaxBytes,
-      deadline: deps.shutdown?.deadline,
     }),
   );
   app.use(

@@ -77,10 +77,19 @@ export const sessions = pgTable(
 
 export type Note = typeof notes.$inferSelect;
 
-// Lifecycle: uploading (invisible to the user) → uploaded → processing → ready | failed.
-// A row is written before its object and removed if the upload fails, so a visible row
-// always has its object; the cleanup job removes rows and objects that a crash left behind.
-export const fileStatuses = ['uploading', 'uploaded', 'processing', 'ready', 'failed'] as const;
+// Lifecycle: uploading (invisible to the user) → uploaded → processing → ready | failed | refused.
+// A row is written before its multipart upload starts and removed if the upload is given up, so
+// a visible row has its object; the cleanup job removes what an abandoned upload left behind.
+// 'refused': the worker found the bytes are not what the upload declared (another type, another
+// size); the object is deleted and failure_reason tells the user why.
+export const fileStatuses = [
+  'uploading',
+  'uploaded',
+  'processing',
+  'ready',
+  'failed',
+  'refused',
+] as const;
 
 export const files = pgTable(
   'files',
@@ -91,6 +100,8 @@ export const files = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     noteId: uuid('note_id').references(() => notes.id, { onDelete: 'set null' }),
     objectKey: text('object_key').notNull().unique(),
+    /** The S3 multipart upload the browser sends parts to; set while 'uploading' only. */
+    uploadId: text('upload_id'),
     originalName: text('original_name').notNull(),
     contentType: text('content_type').notNull(),
     size: bigint('size', { mode: 'number' }),

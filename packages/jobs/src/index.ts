@@ -4,6 +4,13 @@ export { ORPHAN_SAFETY_MARGIN_MS, runCleanup, type CleanupCounts } from './clean
 export type { JobDeps } from './deps';
 export { createJobHandlers } from './handlers';
 export {
+  acceptedTypes,
+  isAcceptedType,
+  typeNamedBy,
+  typeNoun,
+  type AcceptedType,
+} from './thumbnail-type';
+export {
   BACKUP_PREFIX,
   backupAndPrune,
   backupDatabase,

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { acceptedTypes } from '@shipshape/jobs';
 import type { Storage } from '@shipshape/storage';
 import { currentUser, requireUser } from '../auth/require-user';
 import { notFound } from '../http/errors';
@@ -6,32 +7,49 @@ import { idParam } from '../http/params';
 import { sendObject } from '../http/send-object';
 import { pageQuery } from '../http/pagination';
 import { attachmentHeader } from './content-disposition';
-import { allowedTypes } from './detect-type';
-import { receiveFile } from './multipart';
 import { publicFile } from './present';
+import { completeUploadBody, signPartsBody, startUploadBody } from './schema';
 import type { FilesService } from './service';
+import type { UploadsService } from './uploads';
 
 export function filesRouter(deps: {
   files: FilesService;
+  uploads: UploadsService;
   storage: Storage;
   maxBytes: number;
-  /** Aborted when the server stops for good: uploads still running give up cleanly. */
-  deadline?: AbortSignal | undefined;
 }) {
-  const { files, storage } = deps;
+  const { files, uploads, storage } = deps;
   const router = Router();
   router.use(requireUser);
 
-  router.post('/', async (req, res) => {
-    const userId = currentUser(req).id;
-    const limits = { maxBytes: deps.maxBytes, deadline: deps.deadline };
-    const file = await receiveFile(req, limits, (incoming) => files.upload(userId, incoming));
-    res.status(201).json(publicFile(file));
+  // The upload protocol (files/uploads.ts): start, sign parts, complete or give up.
+  router.post('/uploads', async (req, res) => {
+    const input = startUploadBody.parse(req.body);
+    const { row, plan } = await uploads.start(currentUser(req).id, input);
+    res.status(201).json({ upload: { id: row.id, ...plan } });
+  });
+
+  router.post('/uploads/:id/parts', async (req, res) => {
+    const { partNumbers } = signPartsBody.parse(req.body);
+    const id = idParam(req, 'Upload');
+    res.json({ parts: await uploads.signParts(currentUser(req).id, id, partNumbers) });
+  });
+
+  router.post('/uploads/:id/complete', async (req, res) => {
+    const { parts } = completeUploadBody.parse(req.body);
+    const file = await uploads.complete(currentUser(req).id, idParam(req, 'Upload'), parts);
+    res.status(201).json({ file: publicFile(file) });
+  });
+
+  router.delete('/uploads/:id', async (req, res) => {
+    await uploads.cancel(currentUser(req).id, idParam(req, 'Upload'));
+    res.status(204).end();
   });
 
   // What the upload form checks before sending, to answer at once instead of after a long upload.
-  router.get('/limits', (_req, res) => {
-    res.json({ maxBytes: deps.maxBytes, types: allowedTypes });
+  router.get('/limits', async (req, res) => {
+    const usage = await uploads.usage(currentUser(req).id);
+    res.json({ maxBytes: deps.maxBytes, types: acceptedTypes, ...usage });
   });
 
   router.get('/', async (req, res) => {

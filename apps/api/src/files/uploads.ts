@@ -1,0 +1,228 @@
+// The upload protocol: the browser sends a file's bytes straight to the bucket, on part URLs this
+// signs, and the API only checks and records (docs/decisions/031-uploads-straight-to-s3.md).
+// The row is written first ('uploading', which no user sees), then the multipart upload is
+// started; a refusal of any kind leaves the database and the bucket as they were.
+import { randomUUID } from 'node:crypto';
+import { and, eq, ne, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { files, notes, users, type Database, type FileRow } from '@shipshape/db';
+import type { Logger } from '@shipshape/logger';
+import { enqueueOrDefer, processFileJobId, type JobQueue } from '@shipshape/queue';
+import { fileKey, InvalidPartsError, type Storage } from '@shipshape/storage';
+import { HttpError, notFound } from '../http/errors';
+import { cleanFilename } from './content-disposition';
+import { declaredType } from './declared-type';
+import type { CompletedPart, StartUpload } from './schema';
+import { formatBytes, partLength, planUpload, type UploadPlan } from './upload-plan';
+
+export interface UploadsDeps {
+  db: Database;
+  storage: Storage;
+  queue: JobQueue;
+  logger: Logger;
+  /** UPLOAD_MAX_BYTES: the largest file. */
+  maxBytes: number;
+  /** FILES_QUOTA_BYTES: what one user's files may add up to, uploads under way included. */
+  quotaBytes: number;
+}
+
+// Long enough for a part on a slow connection, short enough that a URL copied out of a page is
+// soon worthless. A client that takes longer asks again: fresh URLs are how an upload resumes.
+const PART_URL_SECONDS = 15 * 60;
+
+const tooLarge = (maxBytes: number) =>
+  new HttpError(413, 'too_large', `Files can be at most ${formatBytes(maxBytes)}.`);
+
+const quotaExceeded = (left: number) =>
+  new HttpError(
+    413,
+    'quota_exceeded',
+    left > 0
+      ? `This file does not fit in your storage: ${formatBytes(left)} left. Delete some files first.`
+      : 'Your storage is full. Delete some files first.',
+  );
+
+const invalidParts = (message: string) => new HttpError(400, 'invalid_parts', message);
+
+const alreadyCompleted = () =>
+  new HttpError(409, 'already_completed', 'This upload is already complete.');
+
+const uploadNotFound = () => notFound('Upload');
+
+export function createUploadsService({
+  db,
+  storage,
+  queue,
+  logger,
+  maxBytes,
+  quotaBytes,
+}: UploadsDeps) {
+  const owned = (userId: string, id: string) => and(eq(files.userId, userId), eq(files.id, id));
+
+  async function ownedNoteId(userId: string, noteId: string | undefined): Promise<string | null> {
+    if (noteId === undefined || noteId === '') return null;
+    const [note] = z.uuid().safeParse(noteId).success
+      ? await db
+          .select({ id: notes.id })
+          .from(notes)
+          .where(and(eq(notes.id, noteId), eq(notes.userId, userId)))
+      : [];
+    if (!note)
+      throw new HttpError(404, 'not_found', 'Note not found.', { noteId: 'No such note.' });
+    return note.id;
+  }
+
+  /** Bytes the user's files hold or will hold: refused files hold none. */
+  async function usedBytes(tx: Pick<Database, 'select'>, userId: string): Promise<number> {
+    const [row] = await tx
+      .select({ used: sql<string>`coalesce(sum(${files.size}), 0)` })
+      .from(files)
+      .where(and(eq(files.userId, userId), ne(files.status, 'refused')));
+    return Number(row?.used ?? 0);
+  }
+
+  /** The upload `id` of `userId` still waiting for its parts; 404 for anything else. */
+  async function pending(userId: string, id: string) {
+    const [row] = await db.select().from(files).where(owned(userId, id));
+    if (!row || row.status !== 'uploading' || !row.uploadId || row.size === null) {
+      throw uploadNotFound();
+    }
+    return { ...row, uploadId: row.uploadId, size: row.size, plan: planUpload(row.size) };
+  }
+
+  /** Every part from 1 to partCount, once each: anything else cannot be this upload's file. */
+  function checkPartList(plan: UploadPlan, parts: readonly CompletedPart[]): CompletedPart[] {
+    const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+    const complete =
+      sorted.length === plan.partCount && sorted.every((part, i) => part.partNumber === i + 1);
+    if (!complete) {
+      throw invalidParts(`This upload has ${plan.partCount} part(s): send each of them once.`);
+    }
+    return sorted;
+  }
+
+  // The object first, then the row; if the object cannot be removed the cleanup job finds it
+  // without a row and removes it later.
+  async function discard(id: string, key: string) {
+    await storage.delete(key);
+    await db.delete(files).where(eq(files.id, id));
+  }
+
+  return {
+    /** What the upload form shows before a file is chosen. */
+    async usage(userId: string) {
+      return { quotaBytes, usedBytes: await usedBytes(db, userId) };
+    },
+
+    async start(userId: string, input: StartUpload): Promise<{ row: FileRow; plan: UploadPlan }> {
+      if (input.size > maxBytes) throw tooLarge(maxBytes);
+      const originalName = cleanFilename(input.name);
+      const contentType = declaredType(originalName, input.type);
+      const noteId = await ownedNoteId(userId, input.noteId);
+
+      const id = randomUUID();
+      const key = fileKey(userId, id);
+      await db.transaction(async (tx) => {
+        // One start at a time per user: two at once must not both fit in the room left.
+        await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update');
+        const used = await usedBytes(tx, userId);
+        if (used + input.size > quotaBytes) throw quotaExceeded(quotaBytes - used);
+        // The declared size counts against the quota from now on, and is what completion checks.
+        await tx.insert(files).values({
+          id,
+          userId,
+          noteId,
+          objectKey: key,
+          originalName,
+          contentType,
+          size: input.size,
+        });
+      });
+      try {
+        const uploadId = await storage.startMultipartUpload(key, contentType);
+        const [row] = await db.update(files).set({ uploadId }).where(eq(files.id, id)).returning();
+        if (!row) throw new Error(`The upload row ${id} disappeared while it was starting`);
+        return { row, plan: planUpload(input.size) };
+      } catch (error) {
+        await db.delete(files).where(eq(files.id, id));
+        throw error;
+      }
+    },
+
+    /** Fresh URLs for the parts asked for; asking also tells the cleanup job the upload is alive. */
+    async signParts(userId: string, id: string, partNumbers: readonly number[]) {
+      const upload = await pending(userId, id);
+      const { partCount } = upload.plan;
+      if (partNumbers.some((n) => n > partCount)) {
+        throw invalidParts(
+          `This upload has ${partCount} part(s): ask for parts 1 to ${partCount}.`,
+        );
+      }
+      await db
+        .update(files)
+        .set({ updatedAt: sql`now()` })
+        .where(eq(files.id, id));
+      const target = { key: upload.objectKey, uploadId: upload.uploadId };
+      return Promise.all(
+        [...new Set(partNumbers)].map(async (partNumber) => {
+          const size = partLength(upload.size, upload.plan, partNumber);
+          const url = await storage.signUploadPart(target, { partNumber, size }, PART_URL_SECONDS);
+          return { partNumber, url, size };
+        }),
+      );
+    },
+
+    async complete(userId: string, id: string, parts: readonly CompletedPart[]): Promise<FileRow> {
+      const [row] = await db.select().from(files).where(owned(userId, id));
+      if (!row) throw uploadNotFound();
+      if (row.status !== 'uploading') throw alreadyCompleted();
+      const upload = await pending(userId, id);
+      const target = { key: upload.objectKey, uploadId: upload.uploadId };
+
+      try {
+        await storage.completeMultipartUpload(target, checkPartList(upload.plan, parts));
+      } catch (error) {
+        if (!(error instanceof InvalidPartsError)) throw error;
+        // A completion that raced this one has used the upload up.
+        const [now] = await db.select().from(files).where(owned(userId, id));
+        if (now && now.status !== 'uploading') throw alreadyCompleted();
+        throw invalidParts('These parts are not the ones sent for this upload.');
+      }
+
+      // Real S3 refuses a part of another length than its URL signed; a server that does not
+      // must not let a file past the size that was checked against the limit and the quota.
+      const stored = await storage.head(upload.objectKey);
+      if (stored?.size !== upload.size) {
+        await discard(id, upload.objectKey);
+        throw new HttpError(
+          422,
+          'size_mismatch',
+          `The file stored is not the ${formatBytes(upload.size)} announced, so it was not kept. Upload it again.`,
+        );
+      }
+
+      const [done] = await db
+        .update(files)
+        .set({ status: 'uploaded', uploadId: null })
+        .where(and(eq(files.id, id), eq(files.status, 'uploading')))
+        .returning();
+      if (!done) throw alreadyCompleted();
+      // Stored: the upload has succeeded, whatever happens next. 'uploaded' is the outbox.
+      await enqueueOrDefer(queue, logger, {
+        name: 'process-file',
+        payload: { fileId: id },
+        jobId: processFileJobId(id),
+      });
+      return done;
+    },
+
+    /** Gives an upload up: its parts are discarded and its row removed. */
+    async cancel(userId: string, id: string): Promise<void> {
+      const upload = await pending(userId, id);
+      await storage.abortMultipartUpload({ key: upload.objectKey, uploadId: upload.uploadId });
+      await db.delete(files).where(and(eq(files.id, id), eq(files.status, 'uploading')));
+    },
+  };
+}
+
+export type UploadsService = ReturnType<typeof createUploadsService>;
