@@ -42,7 +42,8 @@ export async function runCleanup(deps: JobDeps, at?: Date): Promise<CleanupCount
   const now = at ?? (await databaseNow(deps.db));
   const ago = (ms: number) => new Date(now.getTime() - ms);
   return {
-    // An upload that has not finished in a whole cleanup period died with its API process.
+    // An upload whose browser has not asked for part URLs in a whole cleanup period was
+    // abandoned (a part URL lasts 15 minutes; a live upload asks for fresh ones).
     staleUploads: await removeStaleUploads(deps, ago(deps.jobs.cleanupEveryMs)),
     orphans: await removeOrphanObjects(deps, ago(ORPHAN_SAFETY_MARGIN_MS)),
     expiredExports: await removeExpiredExports(deps, now),
@@ -55,12 +56,22 @@ async function removeStaleUploads({ db, storage }: JobDeps, before: Date): Promi
   let removed = 0;
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
     const rows = await db
-      .select({ id: files.id, userId: files.userId, objectKey: files.objectKey })
+      .select({
+        id: files.id,
+        userId: files.userId,
+        objectKey: files.objectKey,
+        uploadId: files.uploadId,
+      })
       .from(files)
       .where(stale)
       .limit(BATCH);
     if (rows.length === 0) break;
-    // Objects first: should this run die in between, the rows are still there to find next time.
+    // Parts and objects first: should this run die in between, the rows are still there to find
+    // next time. A server that cannot abort (s3rver) leaves the parts to the bucket's lifecycle
+    // rule (deploy/storage/lifecycle.json).
+    for (const { objectKey, uploadId } of rows) {
+      if (uploadId) await storage.abortMultipartUpload({ key: objectKey, uploadId });
+    }
     await storage.deleteMany(
       rows.flatMap((row) => [row.objectKey, thumbnailKey(row.userId, row.id)]),
     );

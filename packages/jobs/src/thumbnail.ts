@@ -1,12 +1,13 @@
-// The thumbnail job, queued as 'process-file': checksum every upload, and give images their
-// dimensions and a thumbnail. Safe to run twice: the thumbnail key is fixed and a ready file is
-// left alone.
+// The thumbnail job, queued as 'process-file': refuse an upload that is not what it declared,
+// checksum every other, and give images their dimensions and a thumbnail. Safe to run twice:
+// the thumbnail key is fixed and a ready or refused file is left alone.
 import { eq } from 'drizzle-orm';
 import { files, type Database } from '@shipshape/db';
 import type { JobHandlers } from '@shipshape/queue';
 import { thumbnailKey } from '@shipshape/storage';
 import type { JobDeps } from './deps';
 import { recordingFailure } from './failure';
+import { refusalOf } from './thumbnail-check';
 import { inspectUpload } from './thumbnail-inspect';
 
 // What the user reads when the file could not be processed for a reason of ours (the log has it).
@@ -20,11 +21,19 @@ export function processFile({ db, storage }: JobDeps): JobHandlers['process-file
       return;
     }
     // A duplicate job, or a retry of one that finished just before its worker died.
-    if (file.status === 'ready') return;
+    if (file.status === 'ready' || file.status === 'refused') return;
 
     await updateFile(db, fileId, { status: 'processing' });
     await recordingFailure(
       async () => {
+        const refusal = await refusalOf(storage, file);
+        if (refusal) {
+          // Object first: should this fail, the row is still here for the retry to find.
+          await storage.deleteMany([file.objectKey, thumbnailKey(file.userId, file.id)]);
+          await updateFile(db, fileId, { status: 'refused', failureReason: refusal });
+          context.log.info({ fileId }, 'Upload refused: not what it declared');
+          return;
+        }
         const object = await storage.getStream(file.objectKey);
         // Transient, not permanent: the row is written before its object, and a
         // replicated store may not show a new object everywhere at once.

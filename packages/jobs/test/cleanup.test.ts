@@ -5,7 +5,7 @@ import { dataExports, files, singleRow } from '@shipshape/db';
 import { useTestDatabase } from '@shipshape/db/testing';
 import { exportKey, fileKey, thumbnailKey } from '@shipshape/storage';
 import { eq } from 'drizzle-orm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { ORPHAN_SAFETY_MARGIN_MS, runCleanup } from '../src/cleanup';
 import { createUser, fileRow, testDeps, uploadFile } from '../src/testing';
 
@@ -63,6 +63,24 @@ describe('cleanup', () => {
     expect(await exists(stale.objectKey)).toBe(false);
     expect(await fileRow(deps, recent.id)).toBeDefined();
     expect(await exists(recent.objectKey)).toBe(true);
+  });
+
+  it('aborts the multipart upload of an abandoned upload before removing its row', async () => {
+    const abandoned = await uploadFile(deps, userId, { contentType: 'application/pdf' });
+    const uploadId = await storage.startMultipartUpload(abandoned.objectKey, 'application/pdf');
+    await db
+      .update(files)
+      .set({ status: 'uploading', uploadId, updatedAt: hoursAgo(2) })
+      .where(eq(files.id, abandoned.id));
+    // s3rver has no AbortMultipartUpload, which cleanup takes in its stride: the call is what
+    // counts here, S3 itself discards the parts.
+    const abort = vi.spyOn(storage, 'abortMultipartUpload');
+
+    expect((await runCleanup(deps)).staleUploads).toBe(1);
+
+    expect(abort).toHaveBeenCalledWith({ key: abandoned.objectKey, uploadId });
+    abort.mockRestore();
+    expect(await fileRow(deps, abandoned.id)).toBeUndefined();
   });
 
   it('removes expired exports with their objects, and keeps valid ones', async () => {

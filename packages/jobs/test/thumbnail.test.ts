@@ -6,6 +6,8 @@ import { thumbnailKey, userPrefix } from '@shipshape/storage';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { databaseNow } from '../src/clock';
+import { files } from '@shipshape/db';
+import { eq } from 'drizzle-orm';
 import { createJobHandlers } from '../src/handlers';
 import {
   CLOCK_DRIFT_MS,
@@ -155,5 +157,74 @@ describe('process-file', () => {
     await expect(
       processFile({ fileId: '00000000-0000-4000-8000-000000000000' }, jobContext()),
     ).resolves.toBeUndefined();
+  });
+
+  describe('refuses an upload that is not what it declared', () => {
+    it('deletes a "PNG" that is text, and tells the user what it looked like', async () => {
+      const bytes = Buffer.from('not a picture at all\n');
+      const file = await uploadFile(deps, userId, {
+        bytes,
+        contentType: 'image/png',
+        originalName: 'holiday.png',
+      });
+
+      await processFile({ fileId: file.id }, jobContext());
+
+      expect(await fileRow(deps, file.id)).toMatchObject({
+        status: 'refused',
+        failureReason: 'holiday.png is not a PNG image: it looks like text, so it was not kept.',
+        thumbnailKey: null,
+      });
+      expect(await deps.storage.head(file.objectKey)).toBeUndefined();
+    });
+
+    it('deletes a file of no accepted type', async () => {
+      const bytes = Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0, 0]);
+      const file = await uploadFile(deps, userId, {
+        bytes,
+        contentType: 'text/plain',
+        originalName: 'run.txt',
+      });
+
+      await processFile({ fileId: file.id }, jobContext());
+
+      expect(await fileRow(deps, file.id)).toMatchObject({
+        status: 'refused',
+        failureReason:
+          'run.txt is not text, nor any type of file accepted here, so it was not kept.',
+      });
+      expect(await deps.storage.head(file.objectKey)).toBeUndefined();
+    });
+
+    it('deletes a file larger than the size its upload announced', async () => {
+      const bytes = Buffer.from('twelve bytes');
+      const file = await uploadFile(deps, userId, {
+        bytes,
+        contentType: 'text/plain',
+        originalName: 'notes.txt',
+      });
+      await deps.db.update(files).set({ size: 5 }).where(eq(files.id, file.id));
+
+      await processFile({ fileId: file.id }, jobContext());
+
+      const row = await fileRow(deps, file.id);
+      expect(row?.status).toBe('refused');
+      expect(row?.failureReason).toMatch(/^notes\.txt is not the size it was announced with/);
+      expect(await deps.storage.head(file.objectKey)).toBeUndefined();
+    });
+
+    it('leaves a refused file refused when the job runs again', async () => {
+      const file = await uploadFile(deps, userId, {
+        bytes: Buffer.from('words'),
+        contentType: 'application/pdf',
+        originalName: 'a.pdf',
+      });
+      await processFile({ fileId: file.id }, jobContext());
+      const refused = await fileRow(deps, file.id);
+
+      await processFile({ fileId: file.id }, jobContext());
+
+      expect(await fileRow(deps, file.id)).toEqual(refused);
+    });
   });
 });
