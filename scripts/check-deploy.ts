@@ -83,6 +83,21 @@ run(
   { XDG_DATA_HOME: join(scratch, 'data'), XDG_CONFIG_HOME: join(scratch, 'config') },
 );
 
+// Once more with the bucket route on (compose's S3_UPSTREAM) and a provider's origin in the
+// page's connect-src, as Render and Railway set it: the defaults above leave both out.
+run(
+  'caddy validate: Caddyfile with S3_UPSTREAM and CSP_CONNECT_SRC',
+  'caddy',
+  ['validate', '--config', 'Caddyfile', '--adapter', 'caddyfile'],
+  {
+    XDG_DATA_HOME: join(scratch, 'data'),
+    XDG_CONFIG_HOME: join(scratch, 'config'),
+    S3_UPSTREAM: 'rustfs:9000',
+    S3_BUCKET: 'shipshape',
+    CSP_CONNECT_SRC: "'self' https://example.r2.cloudflarestorage.com",
+  },
+);
+
 // The front Caddy a VPS runs before its environments (deploy/vps/edge/, ADR 024).
 run(
   'caddy validate: deploy/vps/edge/Caddyfile',
@@ -141,6 +156,7 @@ for (const { envFile, yaml } of resolved) {
     ),
   );
   report(`compose variables with ${envFile}: api, worker, migrate, web`, problems);
+  report(`browsers reach the bucket with ${envFile}`, bucketProblems(services));
 }
 
 // 6. The checks that live in scripts/check-deploy/, one module per kind of file.
@@ -173,6 +189,34 @@ function parseEnvFile(text: string): string[] {
     .split('\n')
     .map((line) => /^\s*#?\s*([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
     .filter((name): name is string => name !== undefined);
+}
+
+type Environment = Record<string, string | null | undefined>;
+
+/**
+ * Browsers PUT upload parts to S3_PUBLIC_ENDPOINT. RustFS on the compose network (rustfs:9000) is
+ * out of their reach: there, the address is the site itself (PUBLIC_URL), and the site's Caddy
+ * must pass the app's bucket on to RustFS (docs/deploy/storage.md).
+ */
+function bucketProblems(services: Record<string, { environment?: object }>): string[] {
+  const api = (services.api?.environment ?? {}) as Environment;
+  const web = (services.web?.environment ?? {}) as Environment;
+  if (!api.S3_ENDPOINT?.startsWith('http://rustfs:')) return [];
+  const problems: string[] = [];
+  if (api.S3_PUBLIC_ENDPOINT !== api.PUBLIC_URL) {
+    problems.push(
+      `api: S3_PUBLIC_ENDPOINT is ${String(api.S3_PUBLIC_ENDPOINT)}, not PUBLIC_URL (${String(api.PUBLIC_URL)}): browsers cannot reach ${api.S3_ENDPOINT}`,
+    );
+  }
+  if (web.S3_UPSTREAM !== new URL(api.S3_ENDPOINT).host) {
+    problems.push(`web: S3_UPSTREAM is ${String(web.S3_UPSTREAM)}, not the app's RustFS`);
+  }
+  if (web.S3_BUCKET !== api.S3_BUCKET) {
+    problems.push(
+      `web: S3_BUCKET ${String(web.S3_BUCKET)} differs from the app's ${String(api.S3_BUCKET)}`,
+    );
+  }
+  return problems;
 }
 
 function missing(wanted: string[], present: string[]): string[] {
