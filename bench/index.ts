@@ -110,7 +110,7 @@ async function bench() {
     siteUrl: caddies.ours.url,
     cookie,
     apiPid: ours.pid,
-    storage: stack.storage,
+    env: stack.env,
     bytes: settings.uploadBytes,
     progress,
   });

@@ -68,7 +68,7 @@ export function renderReport(r: BenchResults) {
   const rates = (['ours', 'raw', 'express'] as const).map((n) => r.http.caddy[n].requestsPerSecond);
   const caddyBound = Math.min(...rates) / Math.max(...rates) > 0.9;
   const tail = ours.p99 / Math.max(ours.p50, 1);
-  const uploadRatio = r.upload.viaApi / r.upload.direct;
+  const uploadRatio = r.upload.viaProtocol / r.upload.direct;
   const startup = median(r.startups);
   const summary = [
     [
@@ -86,16 +86,22 @@ export function renderReport(r: BenchResults) {
     ],
     ['API p99 ÷ p50 via Caddy', fixed(tail, 1), '< 4', verdict(tail < 4)],
     [
-      `Upload ${fixed(r.upload.bytes / MiB, 0)} MiB via Caddy+API ÷ direct to S3`,
-      `${fixed(uploadRatio)} (${fixed(r.upload.viaApi / MiB, 0)} vs ${fixed(r.upload.direct / MiB, 0)} MiB/s)`,
-      '≥ 0.90',
-      verdict(uploadRatio >= 0.9),
+      `Upload ${fixed(r.upload.bytes / MiB, 0)} MiB, browser protocol ÷ direct multipart to S3`,
+      `${fixed(uploadRatio)} (${fixed(r.upload.viaProtocol / MiB, 0)} vs ${fixed(r.upload.direct / MiB, 0)} MiB/s; ${fixed(r.upload.partSize / MiB, 0)} MiB parts, ${r.upload.concurrency} at a time)`,
+      '≥ 0.95',
+      verdict(uploadRatio >= 0.95),
     ],
     [
       'API RSS growth during the upload',
       `${fixed(r.upload.rssGrowth / MiB, 1)} MB (from ${fixed(r.upload.rssBefore / MiB, 0)} MB)`,
-      '< 48 MB',
-      verdict(r.upload.rssGrowth < 48 * MiB),
+      '< 10 MB',
+      verdict(r.upload.rssGrowth < 10 * MiB),
+    ],
+    [
+      'API CPU per GiB uploaded (it signs and records; the bytes go to S3)',
+      `${fixed(r.upload.apiCpuSecondsPerGiB, 2)} s`,
+      'reported',
+      '',
     ],
     [
       `No-op jobs/s, 1 worker, concurrency ${r.jobs.concurrency}`,

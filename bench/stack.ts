@@ -66,8 +66,9 @@ export async function startStack(
       TRUST_PROXY: 'loopback',
       // A deployment's default level: every request writes its log line, as in production.
       LOG_LEVEL: 'info',
-      // The default (100 MiB) would refuse the 1 GiB upload.
+      // The defaults (100 MiB a file, 1 GiB a user) would refuse the 1 GiB upload.
       UPLOAD_MAX_BYTES: String(2 * GiB),
+      FILES_QUOTA_BYTES: String(4 * GiB),
     };
     progress('migrating an empty database with the API bundle');
     await migrateWithBundle(env);
