@@ -107,6 +107,11 @@ export default function shipshape(given?: RailwayContextInput): ProjectDefinitio
     S3_SECRET_ACCESS_KEY: shared('S3_SECRET_ACCESS_KEY'),
     S3_FORCE_PATH_STYLE: shared('S3_FORCE_PATH_STYLE'),
     S3_CHECKSUM: shared('S3_CHECKSUM'),
+    // Where browsers send the parts of an upload, which the API signs its part URLs for: the
+    // provider's endpoint, usually S3_ENDPOINT itself (on AWS, an empty shared variable: AWS
+    // itself). The bucket needs the CORS rule of deploy/storage/cors.json for PUBLIC_URL, and
+    // the web service names this origin in CSP_CONNECT_SRC (docs/deploy/storage.md).
+    S3_PUBLIC_ENDPOINT: shared('S3_PUBLIC_ENDPOINT'),
     // Every link in a mail starts here: where people open the site, the web service's public
     // domain (the generated *.up.railway.app or your custom one). RAILWAY_PUBLIC_DOMAIN is that
     // service's own variable; `${{web.…}}` is Railway's reference to another service's
@@ -159,6 +164,12 @@ export default function shipshape(given?: RailwayContextInput): ProjectDefinitio
       API_UPSTREAMS: '${{api.RAILWAY_PRIVATE_DOMAIN}}:3000',
       // Believe X-Forwarded-For and X-Forwarded-Proto from Railway's edge (private addresses).
       CADDY_TRUSTED_PROXIES: 'private_ranges',
+      // The page sends upload parts straight to the bucket: its policy's connect-src names the
+      // bucket's endpoint beside the page's own origin. Written out here rather than a shared
+      // variable of its own: an empty one would reach Caddy as a connect-src with no source,
+      // and the page could not even call /api. On AWS, where S3_PUBLIC_ENDPOINT is empty, put
+      // the bucket's origin in its place (docs/deploy/storage.md).
+      CSP_CONNECT_SRC: "'self' ${{shared.S3_PUBLIC_ENDPOINT}}",
     },
   });
 

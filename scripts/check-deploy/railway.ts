@@ -22,7 +22,10 @@ const release = {
   WORKER_IMAGE: `ghcr.io/your-org/shipshape-worker@${digest}`,
   WEB_IMAGE: `ghcr.io/your-org/shipshape-web@${digest}`,
 };
-const webVariables = ['PORT', 'DOMAIN', 'API_UPSTREAMS', 'WEB_ROOT', 'CADDY_TRUSTED_PROXIES'];
+const webVariables = [
+  ...['PORT', 'DOMAIN', 'API_UPSTREAMS', 'WEB_ROOT', 'CADDY_TRUSTED_PROXIES'],
+  ...['S3_UPSTREAM', 'S3_BUCKET', 'CSP_CONNECT_SRC'],
+];
 const platformVariables = ['RAILWAY_DEPLOYMENT_DRAINING_SECONDS'];
 const root = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -321,6 +321,9 @@ const webVariables = [
   'CADDY_HTTP_PORT',
   'CADDY_HTTPS_PORT',
   'CADDY_TRUSTED_PROXIES',
+  'S3_UPSTREAM',
+  'S3_BUCKET',
+  'CSP_CONNECT_SRC',
 ];
 
 /** Shipshape's rules: three image services, migrations before the API, the config's variables. */
