@@ -29,7 +29,9 @@ test('uploads, watches, refuses and deletes files, then exports the data', async
   const email = uniqueEmail();
   let uploadRequests = 0;
   page.on('request', (request) => {
-    if (request.method() === 'POST' && request.url().endsWith('/api/files')) uploadRequests++;
+    if (request.method() === 'POST' && request.url().endsWith('/api/files/uploads')) {
+      uploadRequests++;
+    }
   });
 
   await page.goto('/');
@@ -40,7 +42,9 @@ test('uploads, watches, refuses and deletes files, then exports the data', async
   await signUp.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByText('No files yet')).toBeVisible();
   await expect(
-    page.getByText(/^PNG, JPEG, WebP, GIF, PDF, or plain text, up to \d+ MB each\.$/),
+    page.getByText(
+      /^PNG, JPEG, WebP, GIF, PDF, or plain text, up to \d+ MB each\. \d+ (MB|GB) of \d+ (MB|GB) free\.$/,
+    ),
   ).toBeVisible();
 
   // A reload or navigation would lose this; it is checked at the end.
@@ -133,24 +137,50 @@ test('uploads, watches, refuses and deletes files, then exports the data', async
     expect(uploadRequests).toBe(uploadRequestsBefore);
   });
 
-  await test.step('a file whose bytes are not an accepted type is refused by the server', async () => {
-    // An executable's first bytes, named and labelled as a PNG: the server looks at the bytes.
+  await test.step('a file of a type not accepted is refused before it is sent', async () => {
+    const uploadRequestsBefore = uploadRequests;
+    await chooseFiles(page, {
+      name: 'setup.exe',
+      mimeType: 'application/x-msdownload',
+      buffer: Buffer.from('MZ'),
+    });
+    await expect(page.getByRole('alert').filter({ hasText: 'setup.exe' })).toHaveText(
+      /^setup\.exe: This type of file is not accepted\. Choose PNG, JPEG/,
+    );
+    expect(uploadRequests).toBe(uploadRequestsBefore);
+    await expect(page.getByRole('alert').filter({ hasText: 'too-large.bin' })).toHaveCount(0);
+  });
+
+  await test.step('a file whose bytes are not an accepted type is refused once it arrives', async () => {
+    // An executable's first bytes, named and labelled as a PNG: the browser sends it to the
+    // bucket, and the worker, the first to see its bytes, refuses it and says why on its card.
     const elf = Buffer.concat([Buffer.from('7f454c46020101', 'hex'), Buffer.alloc(5000, 1)]);
     await chooseFiles(page, { name: 'holiday.png', mimeType: 'image/png', buffer: elf });
-    await expect(page.getByRole('alert').filter({ hasText: 'holiday.png' })).toHaveText(
-      /^holiday\.png: This type of file is not accepted\./,
+    const card = fileCard(page, 'holiday.png');
+    await expect(card.getByText('Refused', { exact: true })).toBeVisible({ timeout: 15_000 });
+    await expect(card).toContainText(
+      'holiday.png is not a PNG image, nor any type of file accepted here, so it was not kept.',
     );
-    await expect(fileCard(page, 'holiday.png')).toHaveCount(0);
-    await expect(page.getByRole('alert').filter({ hasText: 'too-large.bin' })).toHaveCount(0);
+    // Its bytes are gone from the bucket: nothing to download, only the card to delete.
+    await expect(page.getByRole('link', { name: 'Download holiday.png' })).toHaveCount(0);
   });
 
   await test.step('a file whose name claims a type its bytes do not have is refused', async () => {
     const html = Buffer.from('<!doctype html><title>Not a picture</title><p>Hello</p>\n');
     await chooseFiles(page, { name: 'page.png', mimeType: 'image/png', buffer: html });
-    await expect(page.getByRole('alert').filter({ hasText: 'page.png' })).toHaveText(
-      /^page\.png is not a PNG image: it looks like text\./,
+    const card = fileCard(page, 'page.png');
+    await expect(card.getByText('Refused', { exact: true })).toBeVisible({ timeout: 15_000 });
+    await expect(card).toContainText(
+      'page.png is not a PNG image: it looks like text, so it was not kept.',
     );
-    await expect(fileCard(page, 'page.png')).toHaveCount(0);
+  });
+
+  await test.step('the refused files go when deleted, like any other', async () => {
+    for (const name of ['holiday.png', 'page.png']) {
+      await page.getByRole('button', { name: `Delete ${name}` }).click();
+      await page.getByRole('button', { name: 'Yes, delete' }).click();
+      await expect(fileCard(page, name)).toHaveCount(0);
+    }
   });
 
   await test.step('delete the text file after confirming', async () => {

@@ -7,6 +7,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { linkIn, mailbox } from '@shipshape/mail/testing';
 import { local, production } from './topology';
+import { uploadThroughApi } from './uploads';
 
 const widths = [
   { name: 'desktop', width: 1280, height: 800 },
@@ -79,7 +80,7 @@ for (const { name, width, height } of widths) {
         { name: 'packing-list.txt', mimeType: 'text/plain', buffer: Buffer.from('Passport\n') },
         { name: 'sign-in-page.png', mimeType: 'image/png', buffer: picture },
       ]) {
-        expect((await page.request.post('/api/files', { multipart: { file } })).ok()).toBe(true);
+        await uploadThroughApi(page.request, file);
       }
 
       await page.reload();
@@ -90,6 +91,59 @@ for (const { name, width, height } of widths) {
         timeout: 15_000,
       });
       await review(page, shot('files'));
+    });
+
+    test('screenshots an upload under way and a refused file', async ({ page }, testInfo) => {
+      const shot = (view: string) => ({
+        path: join(
+          testInfo.project.outputDir,
+          'screenshots',
+          testInfo.project.name,
+          `${view}-${width}.png`,
+        ),
+        fullPage: true,
+      });
+      const registered = await page.request.post('/api/auth/register', {
+        data: {
+          email: `screenshots-upload-${Date.now()}-${width}@example.test`,
+          password: 'correct horse battery staple',
+        },
+      });
+      expect(registered.ok()).toBe(true);
+      // Bytes of no accepted type under a PNG's name: sent, then refused by the worker.
+      await uploadThroughApi(page.request, {
+        name: 'holiday-photo.png',
+        mimeType: 'image/png',
+        buffer: Buffer.concat([Buffer.from('7f454c46020101', 'hex'), Buffer.alloc(5000, 1)]),
+      });
+      await page.goto('/');
+      await expect(page.getByText('Refused', { exact: true })).toBeVisible({ timeout: 15_000 });
+      await review(page, shot('file-refused'));
+
+      // Slowed to 200 KB/s, the upload stays under way while it is photographed.
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', {
+        offline: false,
+        latency: 0,
+        downloadThroughput: -1,
+        uploadThroughput: 200_000,
+      });
+      const chooser = page.waitForEvent('filechooser');
+      await page.getByRole('button', { name: 'Choose files' }).click();
+      await (
+        await chooser
+      ).setFiles({
+        name: 'a-rather-long-name-for-the-minutes-of-the-annual-meeting.pdf',
+        mimeType: 'application/pdf',
+        buffer: Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(3 * 1024 * 1024, 7)]),
+      });
+      await expect(page.getByRole('progressbar')).toHaveAccessibleName(/ — [1-9]\d?%$/, {
+        timeout: 15_000,
+      });
+      await review(page, shot('upload-under-way'));
+      await page.getByRole('button', { name: 'Cancel upload' }).click();
+      await expect(page.getByText(/^The upload of .* was cancelled\.$/)).toBeVisible();
     });
 
     test('screenshots the account pages and where the links in mails lead', async ({

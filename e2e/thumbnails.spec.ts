@@ -2,6 +2,7 @@
 // tall or tiny, at desktop and phone widths.
 import { expect, test, type Page } from '@playwright/test';
 import { flatPng } from './png';
+import { uploadThroughApi } from './uploads';
 
 const password = 'correct horse battery staple';
 
@@ -25,16 +26,11 @@ for (const width of [1280, 360]) {
     test('shows each thumbnail filling its frame, never spilling out of it', async ({ page }) => {
       await signUp(page, width);
       for (const shape of shapes) {
-        const uploaded = await page.request.post('/api/files', {
-          multipart: {
-            file: {
-              name: shape.name,
-              mimeType: 'image/png',
-              buffer: flatPng(shape.width, shape.height),
-            },
-          },
+        await uploadThroughApi(page.request, {
+          name: shape.name,
+          mimeType: 'image/png',
+          buffer: flatPng(shape.width, shape.height),
         });
-        expect(uploaded.ok()).toBe(true);
       }
       await page.goto('/');
 

@@ -46,7 +46,10 @@ function render(item, file) {
   failure.textContent = file.failureReason ?? '';
   failure.hidden = file.status !== 'failed' && file.status !== 'refused';
 
-  item.querySelector('[data-action="download"]').href = file.contentUrl;
+  const download = item.querySelector('[data-action="download"]');
+  download.href = file.contentUrl;
+  // A refused file's bytes were deleted: there is nothing to download.
+  download.hidden = file.status === 'refused';
   renderPreview(item, file);
 }
 

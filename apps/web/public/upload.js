@@ -18,12 +18,11 @@ const progressText = document.getElementById('upload-progress-text');
 const cancelButton = document.getElementById('upload-cancel');
 const status = document.getElementById('upload-status');
 
-// What each error code of the upload API means to the person uploading. The codes that are about
-// the file (too_large, unsupported_type, quota_exceeded) keep the server's message, which names
-// the limit and what is left; these are the ones where it cannot say more than "it failed".
+// What an error of the upload means to the person uploading, where the server's own message does
+// not say it: the codes about the file (too_large, unsupported_type, quota_exceeded,
+// size_mismatch) keep the server's message, which names the limit and what is left.
 const messages = {
   not_found: 'The upload was cancelled or expired before it finished. Please try again.',
-  size_mismatch: 'The file changed while it was being sent, so it was not kept. Please try again.',
   invalid_parts:
     'The parts of the file did not arrive as sent, so it was not kept. Please try again.',
   network_error: 'The connection was lost and did not come back. Please try again.',
