@@ -1,7 +1,8 @@
 // `pnpm test:containers`: builds the three images, then brings up docker-compose.prod.yml (as a
 // VPS runs it, HTTPS from Caddy's local CA) and docker-compose.yml (as a laptop runs it) for real,
-// and smoke-tests each through Caddy: health, register, sign in, upload, thumbnail, export, the
-// first page's weight, and the accounts' mail read from Mailpit (verify the address, reset the
+// and smoke-tests each through Caddy: health, register, sign in, an upload as the page sends it
+// (its parts PUT to the bucket on the site's own origin, which Caddy passes to RustFS), its
+// thumbnail, export, the first page's weight, and the accounts' mail read from Mailpit (verify the address, reset the
 // password, sign in with the new one). Everything it starts is removed at the end, volumes included.
 // Where no container engine answers, it says so and skips (exit 0): the rest of the tests run
 // without one. Works with docker-compose v1 and a Docker-compatible engine (Docker or podman).
@@ -121,6 +122,9 @@ async function productionStack() {
     S3_SECRET_ACCESS_KEY: s3.secret,
     S3_FORCE_PATH_STYLE: 'true',
     S3_CHECKSUM: 'when_required',
+    // Browsers send upload parts to the site, where Caddy passes /shipshape/* to RustFS: the
+    // address this test opens (https://localhost and its own port), which the API signs for.
+    S3_PUBLIC_ENDPOINT: `https://localhost:${httpsPort}`,
     // Mailpit of the mail profile; PUBLIC_URL is in stack.env, which the compose file reads.
     SMTP_URL: 'smtp://mailpit:1025',
     MAIL_FROM: 'Shipshape <no-reply@shipshape.test>',

@@ -1,9 +1,11 @@
 // What a first visitor does, asked of a running stack through Caddy: health, register, sign in,
-// upload an image and wait for its thumbnail, export everything, and weigh the first page.
-// Every request on a fresh connection with a client-side timeout; any surprise throws.
+// upload an image as the page does (start, PUT its parts straight to the bucket through Caddy,
+// complete), wait for its thumbnail, download it again, export everything, and weigh the first
+// page. Every request on a fresh connection with a client-side timeout; any surprise throws.
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
-import { flatPng } from '../../e2e/png';
+import { noisyPng } from '../../e2e/png';
 import { get, type RawResponse } from '../../test/topology/caddy';
 
 export interface Stack {
@@ -53,8 +55,11 @@ export async function smoke(stack: Stack, step: (line: string) => void): Promise
     throw new Error(`signed in, but the session says ${JSON.stringify(session)}`);
   }
 
-  step('upload a 640×480 PNG and wait for its thumbnail');
-  const uploaded = client.json(await client.upload('photo.png', flatPng(640, 480), 'image/png'));
+  // Noise does not compress: about 9 MB, so two parts, the first a full 8 MiB one.
+  const image = noisyPng(2000, 1500);
+  step(`upload a ${(image.length / 1e6).toFixed(1)} MB PNG in parts to the bucket through Caddy`);
+  const uploaded = await client.upload('photo.png', image, 'image/png', step);
+  step('wait for its thumbnail, and download it again');
   const file = await until(`file ${String(uploaded.id)} ready`, async () => {
     const current = client.json(
       await client.expect('GET', `/api/files/${String(uploaded.id)}`, 200),
@@ -66,6 +71,10 @@ export async function smoke(stack: Stack, step: (line: string) => void): Promise
   const thumbnail = await client.expect('GET', String(file.thumbnailUrl), 200);
   if (!String(thumbnail.headers['content-type']).startsWith('image/')) {
     throw new Error(`the thumbnail came as ${thumbnail.headers['content-type']}`);
+  }
+  const content = await client.expect('GET', `/api/files/${String(uploaded.id)}/content`, 200);
+  if (sha256(content.body) !== sha256(image)) {
+    throw new Error(`the stored file differs from the one sent (${content.body.length} bytes)`);
   }
 
   step('write a note, export everything, download the export');
@@ -122,39 +131,80 @@ export function visitor({ url, ca }: Stack) {
     if (set) cookie = set.map((c) => c.split(';')[0]).join('; ');
     return res;
   }
-  return {
-    async expect(method: string, path: string, status: number, json?: object) {
-      const body = json && Buffer.from(JSON.stringify(json));
-      const res = await send(method, path, body, json && 'application/json');
-      if (res.status !== status) {
-        throw new Error(
-          `${method} ${path}: ${res.status}, expected ${status}: ${res.body.toString().slice(0, 300)}`,
-        );
-      }
-      return res;
-    },
-    async upload(name: string, bytes: Buffer, type: string) {
-      const boundary = `smoke${Date.now()}`;
-      const body = Buffer.concat([
-        Buffer.from(
-          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\n` +
-            `Content-Type: ${type}\r\n\r\n`,
-        ),
-        bytes,
-        Buffer.from(`\r\n--${boundary}--\r\n`),
-      ]);
-      const res = await send(
-        'POST',
-        '/api/files',
-        body,
-        `multipart/form-data; boundary=${boundary}`,
+  async function expect(method: string, path: string, status: number, json?: object) {
+    const body = json && Buffer.from(JSON.stringify(json));
+    const res = await send(method, path, body, json && 'application/json');
+    if (res.status !== status) {
+      throw new Error(
+        `${method} ${path}: ${res.status}, expected ${status}: ${res.body.toString().slice(0, 300)}`,
       );
-      if (res.status !== 201) throw new Error(`upload: ${res.status} ${res.body.toString()}`);
-      return res;
+    }
+    return res;
+  }
+  const json = (res: RawResponse) => JSON.parse(res.body.toString()) as Record<string, unknown>;
+  return {
+    expect,
+    json,
+    /**
+     * The page's upload protocol (apps/web/public/upload-client.js), one part after the other:
+     * start, ask for part URLs, PUT each part's bytes to its URL, complete. Each URL must be on
+     * the site's own origin, where Caddy passes the bucket's path on to the S3 server.
+     */
+    async upload(name: string, bytes: Buffer, type: string, step: (line: string) => void) {
+      const start = await expect('POST', '/api/files/uploads', 201, {
+        name,
+        size: bytes.length,
+        type,
+      });
+      const { id, partSize, partCount } = (json(start) as { upload: StartedUpload }).upload;
+      const partNumbers = Array.from({ length: partCount }, (_, i) => i + 1);
+      const signed = await expect('POST', `/api/files/uploads/${id}/parts`, 200, {
+        partNumbers,
+      });
+      const etags: { partNumber: number; etag: string }[] = [];
+      for (const part of (json(signed) as { parts: SignedPart[] }).parts) {
+        const target = new URL(part.url);
+        if (target.origin !== new URL(url).origin) {
+          throw new Error(`part ${part.partNumber} is signed for ${target.origin}, not the site`);
+        }
+        const offset = (part.partNumber - 1) * partSize;
+        const body = bytes.subarray(offset, offset + part.size);
+        const res = await get(part.url, {
+          method: 'PUT',
+          ca,
+          body,
+          headers: { 'content-length': String(body.length) },
+        });
+        const etag = res.headers.etag;
+        if (res.status !== 200 || !etag) {
+          throw new Error(
+            `PUT part ${part.partNumber} to ${target.pathname}: ${res.status} ${res.body.toString().slice(0, 300)}`,
+          );
+        }
+        step(`part ${part.partNumber}/${partCount}: ${body.length} bytes to ${target.pathname}`);
+        etags.push({ partNumber: part.partNumber, etag });
+      }
+      const done = await expect('POST', `/api/files/uploads/${id}/complete`, 201, {
+        parts: etags,
+      });
+      return (json(done) as { file: Record<string, unknown> }).file;
     },
-    json: (res: RawResponse) => JSON.parse(res.body.toString()) as Record<string, unknown>,
   };
 }
+
+interface StartedUpload {
+  id: string;
+  partSize: number;
+  partCount: number;
+}
+
+interface SignedPart {
+  partNumber: number;
+  url: string;
+  size: number;
+}
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** Asks `check` every half second until it returns something, for up to a minute. */
 async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
