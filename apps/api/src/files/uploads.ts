@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, ne, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { files, notes, users, type Database, type FileRow } from '@shipshape/db';
+import { files, notes, type Database, type FileRow } from '@shipshape/db';
 import type { Logger } from '@shipshape/logger';
 import { enqueueOrDefer, processFileJobId, type JobQueue } from '@shipshape/queue';
 import { fileKey, InvalidPartsError, type Storage } from '@shipshape/storage';
@@ -73,8 +73,8 @@ export function createUploadsService({
   }
 
   /** Bytes the user's files hold or will hold: refused files hold none. */
-  async function usedBytes(tx: Pick<Database, 'select'>, userId: string): Promise<number> {
-    const [row] = await tx
+  async function usedBytes(userId: string): Promise<number> {
+    const [row] = await db
       .select({ used: sql<string>`coalesce(sum(${files.size}), 0)` })
       .from(files)
       .where(and(eq(files.userId, userId), ne(files.status, 'refused')));
@@ -111,7 +111,7 @@ export function createUploadsService({
   return {
     /** What the upload form shows before a file is chosen. */
     async usage(userId: string) {
-      return { quotaBytes, usedBytes: await usedBytes(db, userId) };
+      return { quotaBytes, usedBytes: await usedBytes(userId) };
     },
 
     async start(userId: string, input: StartUpload): Promise<{ row: FileRow; plan: UploadPlan }> {
@@ -122,22 +122,25 @@ export function createUploadsService({
 
       const id = randomUUID();
       const key = fileKey(userId, id);
-      await db.transaction(async (tx) => {
-        // One start at a time per user: two at once must not both fit in the room left.
-        await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for('update');
-        const used = await usedBytes(tx, userId);
-        if (used + input.size > quotaBytes) throw quotaExceeded(quotaBytes - used);
-        // The declared size counts against the quota from now on, and is what completion checks.
-        await tx.insert(files).values({
-          id,
-          userId,
-          noteId,
-          objectKey: key,
-          originalName,
-          contentType,
-          size: input.size,
-        });
+      const before = await usedBytes(userId);
+      if (before + input.size > quotaBytes) throw quotaExceeded(quotaBytes - before);
+      // The declared size counts against the quota from now on, and is what completion checks.
+      await db.insert(files).values({
+        id,
+        userId,
+        noteId,
+        objectKey: key,
+        originalName,
+        contentType,
+        size: input.size,
       });
+      // Counted again with this row in: of uploads started at the same moment, none passes the
+      // quota together. Two may both step back (each sees the other), never both stay.
+      const after = await usedBytes(userId);
+      if (after > quotaBytes) {
+        await db.delete(files).where(eq(files.id, id));
+        throw quotaExceeded(quotaBytes - before);
+      }
       try {
         const uploadId = await storage.startMultipartUpload(key, contentType);
         const [row] = await db.update(files).set({ uploadId }).where(eq(files.id, id)).returning();
