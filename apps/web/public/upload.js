@@ -155,7 +155,10 @@ export function setUpUpload({ onUploaded, onSessionEnded }) {
           showStatus(`The upload of ${file.name} was cancelled.`, { fleeting: true });
       } else errors.push(refusal(file, error));
     } finally {
+      // Cancel goes with the bar; a keyboard user on it carries on from the button beside.
+      const hadFocus = progress.contains(document.activeElement);
       progress.hidden = true;
+      if (hadFocus) chooseButton.focus();
     }
   }
 
