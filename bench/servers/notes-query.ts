@@ -2,7 +2,7 @@
 // 20 plus the row that says whether another page exists, newest first, on the same index).
 export const notesPageSql =
   'select id, user_id, title, body, created_at, updated_at from notes ' +
-  'where user_id = $1 order by created_at desc, id desc limit 21';
+  'where user_id = $1 order by created_at desc nulls last, id desc nulls last limit 21';
 
 export interface NoteRow {
   id: string;

@@ -1,6 +1,9 @@
-import { useTestDatabase } from '@shipshape/db/testing';
+import { and, eq } from 'drizzle-orm';
+import { connectDatabase, notes } from '@shipshape/db';
+import { testDatabaseUrl, useTestDatabase } from '@shipshape/db/testing';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { afterCursor, newestFirst } from '../src/http/pagination';
 import { buildTestApp, signedUpAgent } from './helpers';
 
 useTestDatabase();
@@ -133,5 +136,43 @@ describe('bad input', () => {
     const { agent } = await signedUpAgent(app);
     await agent.get('/api/notes').query({ cursor: 'abc' }).expect(400);
     await agent.get('/api/notes').query({ limit: 1000 }).expect(400);
+  });
+
+  it('reads a page from the index, first and later pages alike, never sorting every note of the user', async () => {
+    const { agent } = await signedUpAgent(app);
+    const { body: me } = await agent.get('/api/auth/me').expect(200);
+    const { pool, db } = connectDatabase(testDatabaseUrl(), { max: 1 });
+    try {
+      // Enough notes that reading them all and sorting would be a plan worth choosing.
+      await pool.query(
+        `insert into notes (user_id, title, created_at)
+         select $1, 'n' || n, now() - make_interval(secs => n / 1000.0)
+         from generate_series(1, 5000) as n`,
+        [me.user.id],
+      );
+      await pool.query('analyze notes');
+      for (const after of [undefined, afterCursor(notes)]) {
+        const query = db
+          .select()
+          .from(notes)
+          .where(and(eq(notes.userId, me.user.id), after))
+          .orderBy(...newestFirst(notes))
+          .limit(21)
+          .toSQL();
+        const params = query.params.map((value) =>
+          typeof value === 'object' && value !== null && 'name' in value
+            ? { afterTime: new Date(), afterId: '00000000-0000-4000-8000-000000000000' }[
+                (value as { name: 'afterTime' | 'afterId' }).name
+              ]
+            : value,
+        );
+        const { rows } = await pool.query<{ 'QUERY PLAN': string }>(`explain ${query.sql}`, params);
+        const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+        expect(plan).toMatch(/Index Scan using notes_user_created_idx/);
+        expect(plan).not.toMatch(/Sort/);
+      }
+    } finally {
+      await pool.end();
+    }
   });
 });

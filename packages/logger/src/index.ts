@@ -16,7 +16,7 @@ export function createLogger(
   const options: pino.LoggerOptions = {
     level: config.logLevel,
     ...(name && { name }),
-    // `err` is where every error is logged (pino-http too): see serialize-error.ts.
+    // `err` is where every error is logged: see serialize-error.ts.
     serializers: { err: serializeError },
     redact: {
       paths: [

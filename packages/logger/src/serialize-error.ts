@@ -62,7 +62,7 @@ export function serializeError(value: unknown, depth = 0): unknown {
   return serialized;
 }
 
-// pino's own serializer, which pino-http runs first, keeps the original error as `raw`.
+// pino's own error serializer, when something runs it first, keeps the original error as `raw`.
 function originalOf(value: unknown): unknown {
   if (value instanceof Error) return value;
   const raw = (value as { raw?: unknown } | null | undefined)?.raw;

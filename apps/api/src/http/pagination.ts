@@ -2,7 +2,7 @@
 // seen, so the next page starts right after it even if that item was deleted meanwhile, and
 // rows added since never shift a page. created_at is stored to the millisecond (what a
 // JavaScript Date holds), so the cursor compares exactly.
-import { and, desc, lt, or, eq, type SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 
@@ -39,15 +39,46 @@ export function encodeCursor(row: { createdAt: Date; id: string }): string {
   );
 }
 
-/** The WHERE condition "after the cursor" and the ORDER BY that goes with it. */
-export function keyset(columns: { createdAt: PgColumn; id: PgColumn }, page: PageQuery) {
+/**
+ * Newest first, in the order the (user_id, created_at DESC, id DESC) indexes keep, so that
+ * Postgres walks the index and stops after one page. The indexes were created `DESC NULLS LAST`
+ * (drizzle's `.desc()`), and a plain `DESC` means NULLS FIRST: Postgres uses an index for an
+ * ORDER BY only when the null placement matches too, even on NOT NULL columns, and otherwise
+ * reads every row of the user and sorts them. `EXPLAIN` on a user with 10,000 notes: an index
+ * scan reading 21 rows, where a plain `DESC` sorted all 10,000.
+ */
+export function newestFirst(columns: PageColumns): SQL[] {
+  return [sql`${columns.createdAt} desc nulls last`, sql`${columns.id} desc nulls last`];
+}
+
+/**
+ * "After the cursor", as one row comparison: that is one index condition, where the same test
+ * spelt with OR and AND is a filter applied to each row the scan passes, page after page.
+ * Written with placeholders, for a prepared query: bind `cursorValues(page)`.
+ */
+export function afterCursor(columns: PageColumns): SQL {
+  return sql`(${columns.createdAt}, ${columns.id}) < (${sql.placeholder('afterTime')}, ${sql.placeholder('afterId')})`;
+}
+
+/** The values a prepared page query binds: one more row than the page, and the cursor's. */
+export function cursorValues(page: PageQuery) {
+  return {
+    limit: page.limit + 1,
+    ...(page.cursor && { afterTime: page.cursor.createdAt, afterId: page.cursor.id }),
+  };
+}
+
+/** The same condition and order for a query built on each call (not prepared). */
+export function keyset(columns: PageColumns, page: PageQuery) {
   const after: SQL | undefined = page.cursor
-    ? or(
-        lt(columns.createdAt, page.cursor.createdAt),
-        and(eq(columns.createdAt, page.cursor.createdAt), lt(columns.id, page.cursor.id)),
-      )
+    ? sql`(${columns.createdAt}, ${columns.id}) < (${page.cursor.createdAt}, ${page.cursor.id})`
     : undefined;
-  return { after, orderBy: [desc(columns.createdAt), desc(columns.id)] };
+  return { after, orderBy: newestFirst(columns) };
+}
+
+interface PageColumns {
+  createdAt: PgColumn;
+  id: PgColumn;
 }
 
 /** Fetch limit + 1 rows, then call this: the extra row only says whether a next page exists. */
