@@ -279,6 +279,19 @@ describe('completing an upload', () => {
       .send({ parts: partsOfTwo })
       .expect(400);
     expect(res.body.error.code).toBe('invalid_parts');
+
+    // The same number of parts, with the other upload's ETag: the bucket refuses it.
+    const mine = await startUpload(agent, { name: 'mine.txt', bytes: one });
+    const theirs = await sendParts(agent, onePart, Buffer.from('not my part'));
+    await sendParts(agent, mine, one);
+    const borrowed = await agent
+      .post(`/api/files/uploads/${mine.id}/complete`)
+      .send({ parts: theirs })
+      .expect(400);
+    expect(borrowed.body.error).toEqual({
+      code: 'invalid_parts',
+      message: 'These parts are not the ones sent for this upload.',
+    });
     expect(await objectsOf(userId)).toEqual([]);
   }, 60_000);
 

@@ -1,9 +1,10 @@
 // A local S3-compatible server (s3rver, files on disk), so `pnpm dev` and the tests need
 // nothing but Node. Local development only: use it with checksumMode 'when_required'.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
+import S3Error from 's3rver/lib/models/error.js';
 
 export interface EmbeddedS3 {
   endpoint: string;
@@ -38,6 +39,7 @@ export async function startEmbeddedS3(options: EmbeddedS3Options = {}): Promise<
       ? [{ name: options.cors.bucket, configs: [corsXml(options.cors.origins)] }]
       : [],
   });
+  checkPartsLikeS3(server);
   const { port } = await server.run();
   return {
     endpoint: `http://127.0.0.1:${port}`,
@@ -48,6 +50,33 @@ export async function startEmbeddedS3(options: EmbeddedS3Options = {}): Promise<
       await server.close();
       if (!options.dataDir) await rm(directory, { recursive: true, force: true });
     },
+  };
+}
+
+// s3rver completes a multipart upload from whatever part files it holds, never comparing ETags,
+// and a part that was never sent makes it throw outside any handler. S3 answers NoSuchUpload and
+// InvalidPart (AWS S3 API reference, CompleteMultipartUpload, "Special errors"); so does this
+// check, so that tests of the upload protocol mean here what they mean against S3.
+function checkPartsLikeS3(server: S3rver) {
+  const { store } = server;
+  const assemble = store.putObjectMultipart.bind(store);
+  store.putObjectMultipart = async (bucket, uploadId, parts) => {
+    const directory = join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
+    if (
+      !(await access(directory).then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      throw new S3Error('NoSuchUpload', 'The specified multipart upload does not exist.');
+    }
+    for (const part of parts) {
+      const etag = await readFile(join(directory, `${part.number}.md5`), 'utf8').catch(() => '');
+      if (etag !== part.etag) {
+        throw new S3Error('InvalidPart', 'One or more of the specified parts could not be found.');
+      }
+    }
+    return assemble(bucket, uploadId, parts);
   };
 }
 

@@ -163,6 +163,31 @@ describe('multipart uploads from a browser', () => {
   });
 });
 
+describe('completion on the embedded server, checked as S3 checks it', () => {
+  it('refuses an ETag that is not the part sent, and a part never sent, keeping the upload', async () => {
+    const key = `users/${randomUUID()}/files/${randomUUID()}`;
+    const uploadId = await storage.startMultipartUpload(key, 'text/plain');
+    const target = { key, uploadId };
+    for (const parts of [[{ partNumber: 1, etag: `"${md5(Buffer.from('other'))}"` }], []]) {
+      const url = await storage.signUploadPart(target, { partNumber: 1, size: 3 }, 60);
+      if (parts.length === 0) {
+        // Part 2 was never sent.
+        const etag = await putPart(url, Buffer.from('hi\n'));
+        parts.push({ partNumber: 1, etag }, { partNumber: 2, etag });
+      }
+      const error = await storage.completeMultipartUpload(target, parts).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidPartsError);
+    }
+    expect(await storage.head(key)).toBeUndefined();
+    const error = await storage
+      .completeMultipartUpload({ key, uploadId: 'no-such-upload' }, [
+        { partNumber: 1, etag: '"x"' },
+      ])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidPartsError);
+  });
+});
+
 describe('a list of parts S3 refuses', () => {
   let fake: Server;
   beforeAll(async () => {
