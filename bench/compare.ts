@@ -1,7 +1,8 @@
 // `pnpm bench --compare a,b,c`: builds of the API side by side, to say what one change buys. Each
 // build (apps/api/.bench/dist/NAME/server.js, made by `pnpm exec tsup --out-dir .bench/dist/NAME`
 // in apps/api) runs against the same database and user, directly (no Caddy), with the raw
-// node:http server as the ceiling. Rounds take turns, so a burst of other work on the machine
+// node:http server as the ceiling. `NAME+--flag` runs build NAME with a Node flag (what
+// `--max-semi-space-size=32` buys, say). Rounds take turns, so a burst of other work on the machine
 // lands on every build alike; the medians are printed.
 import { load, type LoadResult } from './http';
 import { seedUser, startApi, startBaseline, type RunningServer, type Stack } from './stack';
@@ -23,8 +24,9 @@ export async function compareBuilds(
 ): Promise<void> {
   const servers: Record<string, RunningServer> = {};
   for (const build of builds) {
+    const [name, ...nodeArgs] = build.split('+');
     servers[build] = started(
-      await startApi(stack, { bundle: `apps/api/.bench/dist/${build}/server.js` }),
+      await startApi(stack, { bundle: `apps/api/.bench/dist/${name}/server.js`, nodeArgs }),
     );
   }
   const first = servers[builds[0] ?? ''];

@@ -2,7 +2,7 @@
 // same way, one after another, so the ratios compare like with like on the same machine.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Result } from 'autocannon';
 import { root } from './stack';
 
@@ -17,6 +17,13 @@ export interface LoadResult {
    * req/s it hardly depends on what else the machine is doing: the figure to compare changes by.
    */
   cpuMicros: number;
+  /**
+   * Cores each party kept busy during the run (CPU seconds ÷ wall seconds): the server, Postgres
+   * (all its processes), the load generator, Caddy, and whatever else ran; `idle` is what was left
+   * of the machine. A ceiling is only a ceiling when its own process, not Postgres or the load
+   * generator, is what the machine runs out of CPU for.
+   */
+  cores: { server: number; postgres: number; load: number; caddy: number; idle: number };
 }
 
 export const CONNECTIONS = 32;
@@ -25,7 +32,6 @@ export async function load(
   url: string,
   { seconds, cookie, serverPid }: { seconds: number; cookie: string; serverPid: number },
 ): Promise<LoadResult> {
-  const cpuBefore = cpuSeconds(serverPid);
   const settings = { url, connections: CONNECTIONS, seconds, headers: { cookie } };
   const tsx = import.meta.resolve('tsx');
   const child = spawn(
@@ -33,14 +39,30 @@ export async function load(
     ['--import', tsx, 'bench/servers/load.ts', JSON.stringify(settings)],
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
+  const loadPid = child.pid ?? 0;
+  const before = sample(serverPid, loadPid);
+  let after = before;
   let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => {
+    // autocannon prints once, when done: read the counters before its process is gone.
+    if (!output) after = sample(serverPid, loadPid);
+    output += chunk.toString();
+  });
   const [code] = (await once(child, 'exit')) as [number | null];
   if (code !== 0) throw new Error(`autocannon exited with ${code}`);
-  const cpu = cpuSeconds(serverPid) - cpuBefore;
   const result = JSON.parse(output) as Result;
+  const wall = after.at - before.at;
+  const cores = (key: 'server' | 'postgres' | 'load' | 'caddy') =>
+    (after[key] - before[key]) / wall;
   return {
-    cpuMicros: (cpu / Math.max(result.requests.total, 1)) * 1e6,
+    cpuMicros: ((after.server - before.server) / Math.max(result.requests.total, 1)) * 1e6,
+    cores: {
+      server: cores('server'),
+      postgres: cores('postgres'),
+      load: cores('load'),
+      caddy: cores('caddy'),
+      idle: (after.idle - before.idle) / wall,
+    },
     requestsPerSecond: result.requests.total / result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -48,10 +70,47 @@ export async function load(
   };
 }
 
+/** CPU seconds used so far by each party, and the machine's idle seconds (all cores). */
+function sample(serverPid: number, loadPid: number) {
+  const byName = (name: string) =>
+    processes()
+      .filter((pid) => commandName(pid) === name)
+      .reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  // /proc/stat's first line: time in each state summed over all cores, in ticks; idle is the
+  // fourth figure, and iowait (the fifth) is idle too.
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/) ?? [];
+  return {
+    at: performance.now() / 1000,
+    server: cpuSeconds(serverPid),
+    load: cpuSeconds(loadPid),
+    postgres: byName('postgres'),
+    caddy: byName('caddy'),
+    idle: (Number(fields[4]) + Number(fields[5])) / 100,
+  };
+}
+
 // utime and stime, the 14th and 15th fields of /proc/PID/stat (after the name in parentheses),
-// in clock ticks of 1/100 s on Linux.
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+// in clock ticks of 1/100 s on Linux. A process gone meanwhile counts as nothing.
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+function processes(): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number);
+}
+
+function commandName(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
 }

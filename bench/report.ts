@@ -56,6 +56,7 @@ export function renderReport(r: BenchResults) {
         `${result.p99} ms`,
         fixed(result.requestsPerSecond / r.http[via].raw.requestsPerSecond),
         fixed(result.cpuMicros, 0),
+        coresUsed(result),
         String(result.failures),
       ];
     }),
@@ -67,10 +68,21 @@ export function renderReport(r: BenchResults) {
   const cpuRatio = r.http.caddy.raw.cpuMicros / Math.max(ours.cpuMicros, 1);
   const rates = (['ours', 'raw', 'express'] as const).map((n) => r.http.caddy[n].requestsPerSecond);
   const caddyBound = Math.min(...rates) / Math.max(...rates) > 0.9;
+  // The ceiling is CPU-bound when the machine had no CPU left and its own process, not Postgres
+  // or Caddy, was the largest user of it: then nothing but its own work held it back.
+  const ceiling = r.http.direct.raw.cores;
+  const ceilingBound =
+    ceiling.idle < 0.2 && ceiling.server > Math.max(ceiling.postgres, ceiling.caddy);
   const tail = ours.p99 / Math.max(ours.p50, 1);
   const uploadRatio = r.upload.viaProtocol / r.upload.direct;
   const startup = median(r.startups);
   const summary = [
+    [
+      'The ceiling (direct) is CPU-bound: its own process used the most, and no core was idle',
+      `${fixed(ceiling.server)} cores for it, ${fixed(ceiling.postgres)} Postgres, ${fixed(ceiling.load)} autocannon, ${fixed(ceiling.idle)} idle`,
+      'bound',
+      ceilingBound ? 'met' : 'missed',
+    ],
     [
       'API req/s ÷ ceiling, both via Caddy',
       fixed(ceilingRatio) +
@@ -135,6 +147,7 @@ export function renderReport(r: BenchResults) {
     'p99',
     '÷ ceiling',
     'server CPU µs/req',
+    'cores: server · Postgres · autocannon · Caddy · idle',
     'failed',
   ];
   const summaryHead = ['Measure', 'Result', 'Target', ''];
@@ -166,6 +179,8 @@ export function renderReport(r: BenchResults) {
     '(from /proc): it barely moves with the load other programs put on the machine, where req/s does.',
     'When the three servers behind Caddy reach nearly the same req/s, Caddy (or a machine busy with',
     'other work) was the limit, not the servers: the CPU ratio then says more than the req/s ratio.',
+    '"cores" is how many of the machine\'s cores each party kept busy during the run (CPU seconds',
+    '÷ seconds), and how much was left idle: it says who the machine ran out of CPU for.',
     '',
     ...markdownTable(httpHead, httpRows),
     '',
@@ -178,6 +193,12 @@ export function renderReport(r: BenchResults) {
     '',
   ].join('\n');
   return { table, markdown };
+}
+
+function coresUsed({ cores }: LoadResult): string {
+  return [cores.server, cores.postgres, cores.load, cores.caddy, cores.idle]
+    .map((n) => fixed(n))
+    .join(' · ');
 }
 
 function median(values: number[]): number {
