@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { useTestDatabase } from '@shipshape/db/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { errorLines, expectNoLeak, multipartBody, signedIn, startApp } from './support/app';
+import { errorLines, expectNoLeak, signedIn, startApp, upload } from './support/app';
 import { send, type Client, type Reply } from './support/http';
 import { apiRoutes, describeRoute, fillPath, type Route } from './support/routes';
 
@@ -32,10 +32,7 @@ let other: Fixture;
 async function fixture(): Promise<Fixture> {
   const { client } = await signedIn(target);
   const note = await client.post('/api/notes', { json: { title: 'fuzz' } });
-  const file = await client.post(
-    '/api/files',
-    multipartBody({}, { filename: 'fuzz.txt', bytes: Buffer.from('fuzz\n') }),
-  );
+  const file = await upload(client, { filename: 'fuzz.txt', bytes: Buffer.from('fuzz\n') });
   const exported = await client.post('/api/exports');
   return {
     cookie: cookieHeader(client),
@@ -195,38 +192,52 @@ describe('V5.1.3/V5.1.4/V13.2.2/V7.4.1: every route, with arbitrary input, never
   );
 });
 
-describe('V12.3.1/V5.1.3: uploads with arbitrary names, fields and bytes never answer 5xx', () => {
-  it('POST /api/files (multipart)', async () => {
-    const upload = fc.record({
-      filename: fc.string({ unit: 'binary', maxLength: 300 }),
-      encoded: fc.boolean(),
-      fields: fc.dictionary(
-        fc.constantFrom('noteId', 'userId', 'status', 'file', '__proto__'),
-        fc.oneof(fc.constantFrom(...user.ids, ...other.ids), fc.string({ maxLength: 40 })),
-        { maxKeys: 3 },
-      ),
-      bytes: fc.oneof(
-        fc.uint8Array({ maxLength: 3000 }).map((bytes) => Buffer.from(bytes)),
-        fc.string({ maxLength: 500 }).map((text) => Buffer.from(text)),
-      ),
-    });
+describe('V12.3.1/V5.1.3: uploads with arbitrary names, sizes, types and parts never answer 5xx', () => {
+  it('POST /api/files/uploads, then /complete with arbitrary parts', async () => {
+    const anyId = fc.oneof(
+      fc.constantFrom(...user.ids, ...other.ids),
+      fc.string({ maxLength: 40 }),
+    );
+    const start = fc.record(
+      {
+        name: fc.string({ unit: 'binary', maxLength: 300 }),
+        size: fc.oneof(
+          fc.integer({ min: -10, max: 20_000 }),
+          fc.constantFrom(0, 2 ** 53, 1e300, 0.5, -1),
+        ),
+        type: fc.oneof(
+          fc.constantFrom('', 'text/plain', 'image/png', 'application/pdf', 'TEXT/PLAIN; x=y'),
+          fc.string({ maxLength: 80 }),
+        ),
+        noteId: anyId,
+        userId: anyId,
+      },
+      { requiredKeys: ['name', 'size', 'type'] },
+    );
+    const parts = fc.array(
+      fc.record({
+        partNumber: fc.oneof(fc.integer({ min: -2, max: 10_002 }), fc.constant(1)),
+        etag: fc.oneof(fc.string({ maxLength: 60 }), fc.constant('"0"')),
+      }),
+      { maxLength: 4 },
+    );
     await fc.assert(
-      fc.asyncProperty(upload, async (input) => {
-        // A raw quote or line break in a part header ends it: those names go as filename*.
-        const raw = !input.encoded && !/["\r\n]/.test(input.filename);
-        const form = multipartBody(
-          Object.fromEntries(
-            Object.entries(input.fields).map(([k, v]) => [k, v.replace(/[\r\n]/g, ' ')]),
-          ),
-          { filename: input.filename, encoded: !raw, bytes: input.bytes },
-        );
-        const res = await send(target.base, 'POST', '/api/files', {
-          ...form,
-          headers: { ...form.headers, Cookie: user.cookie },
+      fc.asyncProperty(start, parts, async (input, completion) => {
+        const cookie = { Cookie: user.cookie };
+        const res = await send(target.base, 'POST', '/api/files/uploads', {
+          json: input,
+          headers: cookie,
         });
-        expectHandled(res, `upload ${JSON.stringify(input.filename).slice(0, 80)}`);
-        // eslint-disable-next-line no-control-regex -- finding control characters is the point
-        if (res.status === 201) expect(res.json.name).not.toMatch(/[/\\\u0000-\u001f]/);
+        expectHandled(res, `upload ${JSON.stringify(input.name).slice(0, 80)}`);
+        if (res.status !== 201) return;
+        const id = String(res.json.upload.id);
+        const completed = await send(target.base, 'POST', `/api/files/uploads/${id}/complete`, {
+          json: { parts: completion },
+          headers: cookie,
+        });
+        expectHandled(completed, `complete ${JSON.stringify(completion).slice(0, 80)}`);
+        // Nothing left behind for the next run: the upload is given up.
+        await send(target.base, 'DELETE', `/api/files/uploads/${id}`, { headers: cookie });
       }),
       { numRuns: runs, ...(seed !== undefined && { seed }) },
     );

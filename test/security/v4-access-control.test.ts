@@ -7,16 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '@shipshape/db/testing';
-import {
-  eventually,
-  multipartBody,
-  password,
-  png,
-  signedIn,
-  startApp,
-  uniqueEmail,
-  upload,
-} from './support/app';
+import { eventually, password, png, signedIn, startApp, uniqueEmail, upload } from './support/app';
 import type { Client, RequestOptions } from './support/http';
 import {
   apiRoutes,
@@ -68,11 +59,13 @@ async function userWithEverything(): Promise<Owned> {
 
 /** A body the route would accept from its owner, so only ownership can be the reason to refuse. */
 function validRequest(route: Route, noteId?: string): RequestOptions {
-  if (route.method === 'POST' && route.path === '/api/files') {
-    return multipartBody(noteId ? { noteId } : {}, {
-      filename: 'a.txt',
-      bytes: Buffer.from('hello\n'),
-    });
+  // The upload protocol's bodies (files/schema.ts): an upload of the id in the path.
+  if (route.method === 'POST' && route.path === '/api/files/uploads') {
+    return { json: { name: 'a.txt', size: 6, type: 'text/plain', ...(noteId && { noteId }) } };
+  }
+  if (route.path === '/api/files/uploads/:id/parts') return { json: { partNumbers: [1] } };
+  if (route.path === '/api/files/uploads/:id/complete') {
+    return { json: { parts: [{ partNumber: 1, etag: '"0"' }] } };
   }
   if (route.path.startsWith('/api/auth/')) return { json: { email: uniqueEmail(), password } };
   if (route.method === 'POST' || route.method === 'PATCH') {
@@ -156,9 +149,11 @@ describe("V4.1.2/V4.1.3/V4.2.1 another user's resources (IDOR)", () => {
   it("refuses a reference to another user's note in an upload, and keeps nothing", async () => {
     const res = await other.request(
       'POST',
-      '/api/files',
+      '/api/files/uploads',
       validRequest(
-        routes.find((route) => route.method === 'POST' && route.path === '/api/files') as Route,
+        routes.find(
+          (route) => route.method === 'POST' && route.path === '/api/files/uploads',
+        ) as Route,
         owner.ids.notes,
       ),
     );

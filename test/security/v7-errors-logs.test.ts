@@ -86,6 +86,13 @@ describe('a session of use, attacks included, on a production app', () => {
     await keep(upload(browser, { filename: 'photo.png', bytes: png() }));
     await keep(
       upload(browser, {
+        filename: 'setup.exe',
+        bytes: Buffer.from('MZ'),
+        contentType: 'application/x-msdownload',
+      }),
+    );
+    await keep(
+      upload(browser, {
         filename: secrets.fileName.replace('.txt', '.png'),
         bytes: Buffer.from(secrets.fileText),
       }),

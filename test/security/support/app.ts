@@ -8,7 +8,7 @@ import { releaseWhenDone, testDatabaseUrl } from '@shipshape/db/testing';
 import { createLogger } from '@shipshape/logger';
 import { expect } from 'vitest';
 import { buildTestApp, deployedEnv, password, uniqueEmail } from '../../../apps/api/test/helpers';
-import { Client, listen, type TestApp } from './http';
+import { Client, listen, type Reply, type TestApp } from './http';
 
 export { deployedEnv, password, uniqueEmail };
 
@@ -124,41 +124,63 @@ export function png(width = 64, height = 48): Buffer {
   ]);
 }
 
-/** A multipart/form-data body with fields, then one file part whose header is written raw. */
-export function multipartBody(
-  fields: Record<string, string>,
-  file: { filename: string; bytes: Buffer; contentType?: string; encoded?: boolean },
-) {
-  // `encoded`: the name as RFC 5987 `filename*` (percent-encoded UTF-8), which can carry any
-  // character, NUL and line breaks included; otherwise raw UTF-8 as browsers send it.
-  const name = file.encoded
-    ? `filename*=UTF-8''${encodeURIComponent(file.filename)}`
-    : `filename="${file.filename}"`;
-  const boundary = `----security${Math.random().toString(16).slice(2)}`;
-  const parts = Object.entries(fields).map(
-    ([name, value]) =>
-      `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
-  );
-  const head =
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; ${name}\r\n` +
-    `Content-Type: ${file.contentType ?? 'application/octet-stream'}\r\n\r\n`;
-  return {
-    body: Buffer.concat([
-      Buffer.from(parts.join('') + head, 'utf8'),
-      file.bytes,
-      Buffer.from(`\r\n--${boundary}--\r\n`),
-    ]),
-    headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
-  };
+// What a browser declares for a file by its extension; other names are declared text/plain here.
+const declaredTypes: Record<string, string> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  pdf: 'application/pdf',
+  txt: 'text/plain',
+};
+
+export interface FileToUpload {
+  filename: string;
+  bytes: Buffer;
+  /** The type the upload declares; by default what a browser says for the name's extension. */
+  contentType?: string;
 }
 
-/** Uploads one file as a browser's form would; the reply. */
-export function upload(
+/**
+ * Uploads one file as the page does (apps/web/public/upload-client.js): start it with the API,
+ * PUT its parts to the URLs the API signed, complete it. The reply is the first refusal, or the
+ * completion's with the file as `json`.
+ */
+export async function upload(
   client: Client,
-  file: Parameters<typeof multipartBody>[1],
+  file: FileToUpload,
   fields: Record<string, string> = {},
-) {
-  return client.post('/api/files', multipartBody(fields, file));
+): Promise<Reply> {
+  const extension = /\.([a-z]+)$/i.exec(file.filename)?.[1]?.toLowerCase() ?? '';
+  const started = await client.post('/api/files/uploads', {
+    // Other fields first: what the protocol declares is the file's own.
+    json: {
+      ...fields,
+      name: file.filename,
+      size: file.bytes.length,
+      type: file.contentType ?? declaredTypes[extension] ?? 'text/plain',
+    },
+  });
+  if (started.status !== 201) return started;
+  const { id, partSize, partCount } = started.json.upload as {
+    id: string;
+    partSize: number;
+    partCount: number;
+  };
+  const partNumbers = Array.from({ length: partCount }, (_, i) => i + 1);
+  const signed = await client.post(`/api/files/uploads/${id}/parts`, { json: { partNumbers } });
+  if (signed.status !== 200) return signed;
+  const parts = await Promise.all(
+    (signed.json.parts as { partNumber: number; url: string; size: number }[]).map(
+      async ({ partNumber, url, size }) => {
+        const from = (partNumber - 1) * partSize;
+        const body = file.bytes.subarray(from, from + size);
+        const put = await fetch(url, { method: 'PUT', body });
+        expect(put.status).toBe(200);
+        return { partNumber, etag: put.headers.get('etag') ?? '' };
+      },
+    ),
+  );
+  const completed = await client.post(`/api/files/uploads/${id}/complete`, { json: { parts } });
+  return completed.status === 201 ? { ...completed, json: completed.json.file } : completed;
 }
 
 /** Polls until `check` passes, for work done by a background job. */
