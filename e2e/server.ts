@@ -18,7 +18,11 @@ const config = loadConfigOrExit();
 const logger = createLogger(config, 'e2e');
 const runId = randomBytes(4).toString('hex');
 const database = await createTestDatabase(config.databaseUrl);
-const s3 = await startEmbeddedS3({ port: Number(new URL(local.s3.endpoint).port) });
+// The page PUTs upload parts to this server itself, from the app's origin: its bucket allows that.
+const s3 = await startEmbeddedS3({
+  port: Number(new URL(local.s3.endpoint).port),
+  cors: { bucket: local.s3.bucket, origins: [local.url] },
+});
 const mail = await startMailCatcher({ webPort: Number(new URL(local.mailUrl).port) });
 
 const redisPrefix = `shipshape-e2e-${runId}`;
