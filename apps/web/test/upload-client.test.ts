@@ -1,7 +1,7 @@
 // The upload client (public/upload-client.js) against a stand-in for the API and the bucket,
 // reached through the fetch it is given: parts in parallel, one progress figure, a failed part
 // sent again alone, a lost connection resumed at fresh URLs, and cancelling.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UploadError, uploadFile } from '../public/upload-client.js';
 
 const PART = 1024;
@@ -110,6 +110,10 @@ function fakeService(
 const fileOf = (bytes: number) =>
   new File([new Uint8Array(bytes).fill(7)], 'report.pdf', { type: 'application/pdf' });
 
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
 describe('uploadFile', () => {
   it('sends every part, four at a time, and completes with their ETags in order', async () => {
     const service = fakeService();
@@ -171,6 +175,47 @@ describe('uploadFile', () => {
     const retried = service.puts.slice(8);
     expect(retried.every((put) => put.url.endsWith('&v=1'))).toBe(false);
     expect(waiting).toEqual([true, false]);
+  });
+
+  it('in a browser gone offline, waits for the online event before sending again', async () => {
+    // A window's view of the network: offline until the test says otherwise.
+    const window = new EventTarget();
+    let onLine = true;
+    vi.stubGlobal('navigator', {
+      get onLine() {
+        return onLine;
+      },
+    });
+    vi.stubGlobal('addEventListener', window.addEventListener.bind(window));
+    vi.stubGlobal('removeEventListener', window.removeEventListener.bind(window));
+    const service = fakeService({
+      failPut: (_put, index) => {
+        if (index !== 2) return undefined;
+        onLine = false;
+        return 'network';
+      },
+    });
+
+    const upload = uploadFile({ file: fileOf(4 * PART), fetch: service.fetch, retryDelayMs: 1 });
+    await vi.waitFor(() => {
+      expect(service.puts.length).toBe(4);
+    });
+    // However long it stays offline, nothing is sent and nothing gives up.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(service.puts.length).toBe(4);
+
+    onLine = true;
+    window.dispatchEvent(new Event('online'));
+    await upload;
+    expect(service.stored.size).toBe(4);
+    expect(service.puts.map((put) => put.partNumber).filter((n) => n === 3)).toHaveLength(2);
+  });
+
+  it('asks for a fresh URL when the bucket refuses one as expired (403)', async () => {
+    const service = fakeService({ failPut: (put, index) => (index === 0 ? 403 : undefined) });
+    await uploadFile({ file: fileOf(2 * PART), fetch: service.fetch });
+    expect(service.urlsAsked.length).toBe(2);
+    expect(service.stored.size).toBe(2);
   });
 
   it('fetches the file when the answer to complete was lost but the upload completed', async () => {
