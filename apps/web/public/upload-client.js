@@ -1,6 +1,6 @@
-// Sends a file straight to S3 in parts, with the API only signing and recording (ADR 031 and
-// docs: the upload contract). It touches no DOM and imports nothing, so the page loads it with
-// import() when an upload starts, and the benchmark runs this very file in Node.
+// Sends a file straight to S3 in parts, with the API only signing and recording: the protocol is
+// ADR 031's, this client ADR 032's. It touches no DOM and imports nothing, so the page loads it
+// with import() when an upload starts, and the benchmark runs this very file in Node.
 //
 // The API answers POST /api/files/uploads with a part size and count; parts are sent in parallel
 // to presigned URLs the API hands out a batch at a time; a failed part is sent again alone; a lost
@@ -49,45 +49,85 @@ export async function uploadFile({
   file,
   noteId,
   apiBase = '',
-  fetch: fetchFn,
+  fetch: givenFetch,
   concurrency = 4,
   onProgress,
   onWaitingForNetwork,
   signal,
   retryDelayMs = 1000,
 }) {
-  // In a browser with no fetch given, parts go by XMLHttpRequest, which reports bytes as they
-  // leave; fetch cannot (its upload streams need HTTP/2 and do not say how far they got).
-  const useXhr = !fetchFn && typeof XMLHttpRequest === 'function';
-  const api = apiClient({ apiBase, fetchFn: fetchFn ?? globalThis.fetch.bind(globalThis) });
-  const size = file.size;
+  const fetchFn = givenFetch ?? globalThis.fetch.bind(globalThis);
+  const api = apiClient({ apiBase, fetchFn });
   throwIfAborted(signal);
 
   const { upload } = await api.call('POST', '/api/files/uploads', {
     name: file.name ?? 'upload',
-    size,
+    size: file.size,
     type: file.type || 'application/octet-stream',
     ...(noteId && { noteId }),
   });
-  const abandon = () => api.call('DELETE', `/api/files/uploads/${upload.id}`).catch(() => {});
 
-  const parts = partsOf(size, upload.partSize, upload.partCount);
-  const progress = progressOf(size, onProgress);
   // Stops every part as soon as one fails for good, or the caller cancels.
   const stop = new AbortController();
   const stopAll = () => stop.abort();
   signal?.addEventListener('abort', stopAll, { once: true });
+  const parts = partsOf(file.size, upload.partSize, upload.partCount);
   const waiter = networkWaiter({ retryDelayMs, signal: stop.signal, onWaitingForNetwork });
-  const urls = partUrls(api, upload.id);
-  const putPart = useXhr ? putWithXhr : putWithFetch(fetchFn ?? globalThis.fetch.bind(globalThis));
+  const sendPart = partSender({
+    file,
+    parts,
+    urls: partUrls(api, upload.id),
+    // In a browser with no fetch given, parts go by XMLHttpRequest, which reports bytes as they
+    // leave; fetch cannot (its upload streams need HTTP/2 and do not say how far they got).
+    putPart:
+      !givenFetch && typeof XMLHttpRequest === 'function' ? putWithXhr : putWithFetch(fetchFn),
+    progress: progressOf(file.size, onProgress),
+    waiter,
+    stop: stop.signal,
+    retryDelayMs,
+  });
 
-  const sendPart = async (part) => {
+  try {
+    await inParallel(parts, concurrency, sendPart, stop);
+    throwIfAborted(signal);
+    return await complete(api, upload.id, parts, waiter);
+  } catch (error) {
+    // Whatever failed, the parts already sent are of no use now: the API aborts them.
+    stopAll();
+    await api.call('DELETE', `/api/files/uploads/${upload.id}`).catch(() => {});
+    throw signal?.aborted ? cancelled() : error;
+  } finally {
+    signal?.removeEventListener('abort', stopAll);
+  }
+}
+
+/** Runs `send(item)` for every item, `concurrency` at a time; the first failure stops the rest. */
+async function inParallel(items, concurrency, send, stop) {
+  const queue = [...items];
+  const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    try {
+      let item;
+      while (!stop.signal.aborted && (item = queue.shift())) await send(item);
+    } catch (error) {
+      stop.abort();
+      throw error;
+    }
+  });
+  await Promise.all(workers);
+}
+
+/**
+ * Sends one part until the bucket has it: a refused part is sent again alone, a lost connection
+ * is waited out, an expired URL replaced. Sets `part.etag`.
+ */
+function partSender({ file, parts, urls, putPart, progress, waiter, stop, retryDelayMs }) {
+  return async (part) => {
     let failures = 0;
     for (;;) {
       try {
         const url = await urls.get(part.number, () => parts.filter((p) => !p.etag));
         part.etag = await putPart(url, file.slice(part.start, part.end), {
-          signal: stop.signal,
+          signal: stop,
           onSent: (bytes) => progress.inFlight(part.number, bytes),
         });
         waiter.succeeded();
@@ -95,7 +135,7 @@ export async function uploadFile({
         return;
       } catch (error) {
         progress.inFlight(part.number, 0);
-        if (stop.signal.aborted) throw error;
+        if (stop.aborted) throw error;
         if (error.status === 0) {
           // No answer: the connection is gone, or going. Wait for it, then send this part again
           // to a fresh URL, since the old ones may have expired in the meantime.
@@ -113,29 +153,6 @@ export async function uploadFile({
       }
     }
   };
-
-  try {
-    const queue = [...parts];
-    const workers = Array.from({ length: Math.min(concurrency, parts.length) }, async () => {
-      try {
-        let part;
-        while (!stop.signal.aborted && (part = queue.shift())) await sendPart(part);
-      } catch (error) {
-        stopAll();
-        throw error;
-      }
-    });
-    await Promise.all(workers);
-    throwIfAborted(signal);
-    return await complete(api, upload.id, parts, waiter);
-  } catch (error) {
-    // Whatever failed, the parts already sent are of no use now: the API aborts them.
-    stopAll();
-    await abandon();
-    throw signal?.aborted ? cancelled() : error;
-  } finally {
-    signal?.removeEventListener('abort', stopAll);
-  }
 }
 
 /** Complete, asked again while the connection is down; a lost answer to a replay is fine. */
