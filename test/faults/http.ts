@@ -21,7 +21,7 @@ export interface RequestInit {
   method?: string;
   /** Sent as JSON. */
   json?: unknown;
-  /** A raw body with its content type, such as a multipart form. */
+  /** A raw body with its content type. */
   body?: { bytes: Buffer; contentType: string };
   headers?: Record<string, string>;
   timeoutMs?: number;
@@ -31,7 +31,11 @@ export interface Client {
   request(path: string, init?: RequestInit): Promise<Answer>;
   /** Registers a new account and keeps its session cookie. */
   signUp(email?: string): Promise<{ id: string; email: string }>;
-  /** Uploads one file as the browser's form does. */
+  /**
+   * Uploads one file as the page does: start it with the API, PUT the parts to the bucket on
+   * the URLs the API signs, complete it. The first refusal, or the completion whose json() is
+   * the file.
+   */
   upload(name: string, bytes: Buffer, contentType: string): Promise<Answer>;
   /** The session cookie as sent (`shipshape.sid=…`); empty before signing in. */
   cookie: string;
@@ -120,8 +124,32 @@ export function createClient(
       return res.json<{ user: { id: string; email: string } }>().user;
     },
 
-    upload(name, bytes, contentType) {
-      return client.request('/api/files', { body: multipart(name, bytes, contentType) });
+    async upload(name, bytes, contentType) {
+      const started = await client.request('/api/files/uploads', {
+        json: { name, size: bytes.length, type: contentType },
+      });
+      if (started.status !== 201) return started;
+      const { id, partSize, partCount } = started.json<{ upload: StartedUpload }>().upload;
+      const partNumbers = Array.from({ length: partCount }, (_, i) => i + 1);
+      const signed = await client.request(`/api/files/uploads/${id}/parts`, {
+        json: { partNumbers },
+      });
+      if (signed.status !== 200) return signed;
+      const parts = await Promise.all(
+        signed.json<{ parts: SignedPart[] }>().parts.map(async ({ partNumber, url, size }) => {
+          const from = (partNumber - 1) * partSize;
+          const body = bytes.subarray(from, from + size);
+          const etag = await putPart(url, body, ca);
+          return { partNumber, etag };
+        }),
+      );
+      const completed = await client.request(`/api/files/uploads/${id}/complete`, {
+        json: { parts },
+      });
+      if (completed.status !== 201) return completed;
+      const { file } = completed.json<{ file: Record<string, unknown> }>();
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- as above
+      return { ...completed, json: <T>() => file as T };
     },
 
     close() {
@@ -131,19 +159,43 @@ export function createClient(
   return client;
 }
 
-/** A multipart/form-data body with one file in the "file" field. */
-export function multipart(
-  filename: string,
-  bytes: Buffer,
-  contentType: string,
-): { bytes: Buffer; contentType: string } {
-  const boundary = `----faults${randomBytes(8).toString('hex')}`;
-  const head =
-    `--${boundary}\r\n` +
-    `Content-Disposition: form-data; name="file"; filename="${filename}"\r\n` +
-    `Content-Type: ${contentType}\r\n\r\n`;
-  return {
-    bytes: Buffer.concat([Buffer.from(head), bytes, Buffer.from(`\r\n--${boundary}--\r\n`)]),
-    contentType: `multipart/form-data; boundary=${boundary}`,
-  };
+interface StartedUpload {
+  id: string;
+  partSize: number;
+  partCount: number;
+}
+
+interface SignedPart {
+  partNumber: number;
+  url: string;
+  size: number;
+}
+
+/**
+ * PUTs one part to the bucket on its signed URL, as the page's fetch does, and returns its ETag.
+ * Part URLs point at S3_PUBLIC_ENDPOINT: Caddy's origin (trusting its `ca`) in the topology.
+ */
+function putPart(url: string, body: Buffer, ca: string | undefined): Promise<string> {
+  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(url, {
+      method: 'PUT',
+      headers: { 'content-length': String(body.length) },
+      ca,
+      timeout: TIMEOUT_MS,
+    });
+    req.on('timeout', () =>
+      req.destroy(new Error(`no answer to a part PUT within ${TIMEOUT_MS} ms`)),
+    );
+    req.on('error', reject);
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => {
+        const etag = res.headers.etag;
+        if (res.statusCode === 200 && etag) resolve(etag);
+        else reject(new Error(`a part PUT answered ${String(res.statusCode)}`));
+      });
+    });
+    req.end(body);
+  });
 }

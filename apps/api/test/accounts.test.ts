@@ -6,6 +6,7 @@ import { accountTokens, emails, users } from '@shipshape/db';
 import { useTestDatabase } from '@shipshape/db/testing';
 import { userPrefix } from '@shipshape/storage';
 import { buildTestApp, inbox, mailedToken, password, signedUpAgent, uniqueEmail } from './helpers';
+import { upload } from './upload';
 
 useTestDatabase();
 const app = buildTestApp();
@@ -250,10 +251,7 @@ describe('deleting the account', () => {
   it('needs the password, signs out everywhere, and leaves nothing in the database or the bucket', async () => {
     const { agent, email, userId } = await signedUpAgent(app);
     const elsewhere = await signIn(email);
-    await agent
-      .post('/api/files')
-      .attach('file', Buffer.from('hello'), { filename: 'hello.txt', contentType: 'text/plain' })
-      .expect(201);
+    await upload(agent, { name: 'hello.txt', bytes: Buffer.from('hello') });
     await agent.post('/api/notes').send({ title: 'mine' }).expect(201);
     const verify = await mailedToken(email, VERIFY);
 

@@ -3,6 +3,7 @@ import { createInProcessQueue } from '@shipshape/queue';
 import request from 'supertest';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { buildTestApp, signedUpAgent } from './helpers';
+import { upload } from './upload';
 
 useTestDatabase();
 
@@ -12,10 +13,7 @@ describe('data export', () => {
   it("exports the user's notes and files as JSON, for that user alone", async () => {
     const { agent, email } = await signedUpAgent(app);
     await agent.post('/api/notes').send({ title: 'Remember the milk' }).expect(201);
-    await agent
-      .post('/api/files')
-      .attach('file', Buffer.from('hi\n'), { filename: 'hi.txt' })
-      .expect(201);
+    await upload(agent, { name: 'hi.txt', bytes: Buffer.from('hi\n') });
 
     const started = await agent.post('/api/exports').expect(202);
     expect(started.body.status).toMatch(/pending|running|ready/);

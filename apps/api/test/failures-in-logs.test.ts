@@ -17,6 +17,7 @@ import { createPostgresAttemptCounter } from '../src/auth/attempts/postgres';
 import { SIGN_IN_WINDOW_MS } from '../src/auth/throttle';
 import { createSessionStore } from '../src/session';
 import { buildTestApp, password, sessionCookie, signedUpAgent, uniqueEmail } from './helpers';
+import { upload } from './upload';
 
 useTestDatabase();
 
@@ -103,10 +104,7 @@ describe('a database that refuses every write', () => {
     const agent = request.agent(app);
     await agent.post('/api/auth/register').send({ email, password }).expect(201);
     const note = await agent.post('/api/notes').send({ title, body }).expect(201);
-    const file = await agent
-      .post('/api/files')
-      .attach('file', Buffer.from(`${body}\n`), { filename: 'private.txt' })
-      .expect(201);
+    const file = await upload(agent, { name: 'private.txt', bytes: Buffer.from(`${body}\n`) });
 
     const { pool } = connectDatabase(testDatabaseUrl(), { max: 1 });
     onTestFinished(async () => {
@@ -133,8 +131,10 @@ describe('a database that refuses every write', () => {
       agent.post('/api/notes').send({ title, body }),
       agent.patch(`/api/notes/${note.body.id}`).send({ title: `${title}!`, body }),
       agent.delete(`/api/notes/${note.body.id}`),
-      agent.post('/api/files').attach('file', Buffer.from(`${body}\n`), { filename: 'b.txt' }),
-      agent.delete(`/api/files/${file.body.id}`),
+      agent
+        .post('/api/files/uploads')
+        .send({ name: 'b.txt', size: body.length + 1, type: 'text/plain' }),
+      agent.delete(`/api/files/${file.id}`),
       agent.post('/api/exports'),
     ];
     for (const attempt of attempts) {
@@ -177,16 +177,13 @@ describe('caching', () => {
   it('marks every /api answer no-store: none may be kept by a browser or a proxy', async () => {
     const { agent } = await signedUpAgent(app);
     const note = await agent.post('/api/notes').send({ title: 'mine' }).expect(201);
-    const file = await agent
-      .post('/api/files')
-      .attach('file', Buffer.from('hello\n'), { filename: 'a.txt' })
-      .expect(201);
+    const file = await upload(agent, { name: 'a.txt', bytes: Buffer.from('hello\n') });
     const answers = await Promise.all([
       agent.get('/api/auth/me'),
       agent.get('/api/notes'),
       agent.get(`/api/notes/${note.body.id}`),
       agent.get('/api/files'),
-      agent.get(file.body.contentUrl),
+      agent.get(file.contentUrl),
       agent.get('/api/notes/00000000-0000-4000-8000-000000000000'),
       request(app).get('/api/notes'),
     ]);
@@ -198,16 +195,13 @@ describe('an object store that is unreachable', () => {
   it('answers a download with 503 and a message, not 500', async () => {
     const app = buildTestApp();
     const { agent, email } = await signedUpAgent(app);
-    const file = await agent
-      .post('/api/files')
-      .attach('file', Buffer.from('hello\n'), { filename: 'a.txt' })
-      .expect(201);
+    const file = await upload(agent, { name: 'a.txt', bytes: Buffer.from('hello\n') });
 
     // The same database, but S3 on a port where nothing listens.
     const s3 = { ...inject('s3'), endpoint: 'http://127.0.0.1:1' };
     const broken = request.agent(buildTestApp({}, { storage: createStorage(s3) }));
     await broken.post('/api/auth/login').send({ email, password }).expect(200);
-    const res = await broken.get(file.body.contentUrl).expect(503);
+    const res = await broken.get(file.contentUrl).expect(503);
     expect(res.body.error.code).toBe('service_unavailable');
   });
 });
@@ -224,10 +218,7 @@ describe('a download the client abandons', () => {
     const cookie = sessionCookie(registered)?.split(';')[0] ?? '';
     // Large enough that the response is still streaming when the client goes.
     const bytes = Buffer.alloc(8 * 1024 * 1024, 'a');
-    const file = await agent
-      .post('/api/files')
-      .attach('file', bytes, { filename: 'big.txt' })
-      .expect(201);
+    const file = await upload(agent, { name: 'big.txt', bytes });
 
     const server = app.listen(0, '127.0.0.1');
     onTestFinished(() => new Promise<void>((done) => server.close(() => done())));
@@ -238,7 +229,7 @@ describe('a download the client abandons', () => {
         {
           host: '127.0.0.1',
           port,
-          path: `/api/files/${file.body.id}/content`,
+          path: `/api/files/${file.id}/content`,
           headers: { cookie },
         },
         (res) => {

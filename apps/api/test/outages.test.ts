@@ -77,10 +77,23 @@ async function serve({ queue, storage }: { queue: JobQueue; storage: Storage }) 
       const session = res.headers.getSetCookie().find((c) => c.startsWith('shipshape.sid='));
       cookie = session?.split(';')[0] ?? '';
     },
-    upload(name: string, text: string) {
-      const form = new FormData();
-      form.append('file', new Blob([text], { type: 'text/plain' }), name);
-      return call('/api/files', { method: 'POST', body: form });
+    /** The page's upload protocol; the completion's answer, whose body is `{ file }`. */
+    async upload(name: string, text: string) {
+      const post = (path: string, body: unknown) =>
+        call(path, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const size = Buffer.byteLength(text);
+      const started = await post('/api/files/uploads', { name, size, type: 'text/plain' });
+      expect(started.status).toBe(201);
+      const { upload } = (await started.json()) as { upload: { id: string } };
+      const signed = await post(`/api/files/uploads/${upload.id}/parts`, { partNumbers: [1] });
+      const { parts } = (await signed.json()) as { parts: { url: string }[] };
+      const put = await fetch(parts[0]?.url ?? '', { method: 'PUT', body: text });
+      const etag = put.headers.get('etag') ?? '';
+      return post(`/api/files/uploads/${upload.id}/complete`, { parts: [{ partNumber: 1, etag }] });
     },
   };
 }
@@ -144,7 +157,7 @@ describe('with Redis down for a while', () => {
     for (const name of ['one.txt', 'two.txt', 'three.txt']) {
       const res = await api.upload(name, `${name} was sent while Redis was down\n`);
       expect(res.status).toBe(201);
-      const body = (await res.json()) as { id: string; status: string };
+      const { file: body } = (await res.json()) as { file: { id: string; status: string } };
       expect(body.status).toBe('uploaded');
       uploaded.push(body.id);
     }
@@ -212,7 +225,7 @@ describe('with S3 down', () => {
     await api.signUp();
     const res = await api.upload('doomed.txt', 'deleted while S3 was down\n');
     expect(res.status).toBe(201);
-    const { id } = (await res.json()) as { id: string };
+    const { id } = ((await res.json()) as { file: { id: string } }).file;
     const [row] = await db.select().from(files).where(eq(files.id, id));
     const objectKey = row?.objectKey ?? '';
     await vi.waitFor(async () => {

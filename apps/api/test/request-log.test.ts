@@ -3,6 +3,7 @@ import { useTestDatabase } from '@shipshape/db/testing';
 import { createLogger } from '@shipshape/logger';
 import { describe, expect, it } from 'vitest';
 import { buildTestApp, signedUpAgent } from './helpers';
+import { upload } from './upload';
 
 useTestDatabase();
 
@@ -31,17 +32,20 @@ describe('the access log', () => {
     const { logger, messages } = capturedMessages();
     const app = buildTestApp({}, { logger });
     const { agent } = await signedUpAgent(app);
-    const file = await agent
-      .post('/api/files')
-      .attach('file', Buffer.from('hi\n'), { filename: 'a.txt' })
-      .expect(201);
-    await agent.get(file.body.contentUrl).query({ token: 'secret-token' }).expect(200);
+    const file = await upload(agent, { name: 'a.txt', bytes: Buffer.from('hi\n') });
+    await agent.get(file.contentUrl).query({ token: 'secret-token' }).expect(200);
     await agent.get('/api/notes/not-an-id').expect(404);
     await agent.get('/api/notes').query({ cursor: 'secret-cursor' }).expect(400);
 
     expect(messages).toEqual([
       expect.stringMatching(/^POST \/api\/auth\/register 201 \d+ ms \| \/api\/auth\/register$/),
-      expect.stringMatching(/^POST \/api\/files 201 \d+ ms \| \/api\/files$/),
+      expect.stringMatching(/^POST \/api\/files\/uploads 201 \d+ ms \| \/api\/files\/uploads$/),
+      expect.stringMatching(
+        /^POST \/api\/files\/uploads\/[\w-]+\/parts \(\/api\/files\/uploads\/:id\/parts\) 200 \d+ ms \| \/api\/files\/uploads\/[\w-]+\/parts$/,
+      ),
+      expect.stringMatching(
+        /^POST \/api\/files\/uploads\/[\w-]+\/complete \(\/api\/files\/uploads\/:id\/complete\) 201 \d+ ms \| \/api\/files\/uploads\/[\w-]+\/complete$/,
+      ),
       expect.stringMatching(
         /^GET \/api\/files\/[\w-]+\/content \(\/api\/files\/:id\/content\) 200 \d+ ms \| \/api\/files\/[\w-]+\/content$/,
       ),

@@ -1,7 +1,6 @@
 // The API as a real process, stopped the way a platform stops it: SIGTERM under steady
 // keep-alive traffic drains it (readiness 503, `Connection: close`, requests under way finish)
-// and it exits 0 with no request reset; an upload its client has stalled is aborted when the
-// grace period runs out, leaving no row and no object, and the process still exits 0.
+// and it exits 0 with no request reset. (Uploads no longer pass through the API: ADR 031.)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
@@ -9,13 +8,11 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { useTestDatabase } from '@shipshape/db/testing';
-import { eq } from 'drizzle-orm';
-import { connectDatabase, files } from '@shipshape/db';
 import { freePort } from '@shipshape/lifecycle';
-import { createStorage, storageEnv, userPrefix } from '@shipshape/storage';
+import { storageEnv } from '@shipshape/storage';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { password, uniqueEmail } from './helpers';
-import { multipart, send } from './fixtures/raw-http';
+import { send } from './fixtures/raw-http';
 
 const database = useTestDatabase();
 
@@ -28,13 +25,6 @@ const serverEntry = fileURLToPath(new URL('../src/server.ts', import.meta.url));
 const children: ChildProcess[] = [];
 afterAll(() => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-});
-
-const { pool, db } = connectDatabase(database.url, { max: 2 });
-const storage = createStorage(inject('s3'));
-afterAll(async () => {
-  await pool.end();
-  storage.close();
 });
 
 /** Starts the API as a deployment runs it (JSON logs), and waits until it answers. */
@@ -152,15 +142,19 @@ describe.skipIf(!redisUrl)('the API process on SIGTERM', () => {
     const api = await startApi();
     const user = await signUp(api.url);
 
-    // An upload sent slowly, so it is still under way when the signal comes.
-    const form = multipart(
-      {},
-      { filename: 'slow.pdf', head: Buffer.from('%PDF-1.7\n'), size: 2 * 1024 * 1024 },
+    // A request whose body comes slowly, so it is still under way when the signal comes.
+    const note = Buffer.from(JSON.stringify({ title: 'sent slowly', body: 'x'.repeat(64 * 1024) }));
+    const chunks = Array.from({ length: 16 }, (_, i) =>
+      note.subarray((i * note.length) / 16, ((i + 1) * note.length) / 16),
     );
-    const slowUpload = send(api.url, {
-      path: '/api/files',
-      headers: { ...user.headers, 'content-type': form.contentType, 'content-length': form.length },
-      body: slowly(form.chunks(), 1_500),
+    const slowRequest = send(api.url, {
+      path: '/api/notes',
+      headers: {
+        ...user.headers,
+        'content-type': 'application/json',
+        'content-length': note.length,
+      },
+      body: slowly(chunks, 1_500),
       timeoutMs: 15_000,
     });
 
@@ -211,47 +205,10 @@ describe.skipIf(!redisUrl)('the API process on SIGTERM', () => {
     expect(during.filter((o) => o.connection !== 'close')).toEqual([]);
     expect(during.filter((o) => o.path === '/readyz' && o.status !== 503)).toEqual([]);
 
-    const upload = await slowUpload;
-    expect(upload.status, upload.text).toBe(201);
-    expect(upload.headers.connection).toBe('close');
+    const slow = await slowRequest;
+    expect(slow.status, slow.text).toBe(201);
+    expect(slow.headers.connection).toBe('close');
     expect(api.logs.map((log) => log.msg)).toContain('API stopped');
-  }, 60_000);
-
-  it('aborts a stalled upload when the grace period runs out, keeps nothing, and exits 0', async () => {
-    const api = await startApi({ SHUTDOWN_GRACE_SECONDS: '1' });
-    const user = await signUp(api.url);
-
-    // The client announces 10 MB, sends 1 MB, then goes silent without closing.
-    const size = 10 * 1024 * 1024;
-    const form = multipart({}, { filename: 'stalled.pdf', head: Buffer.from('%PDF-1.7\n'), size });
-    const req = http.request(new URL('/api/files', api.url), {
-      method: 'POST',
-      headers: { ...user.headers, 'content-type': form.contentType, 'content-length': form.length },
-    });
-    const answered = new Promise<http.IncomingMessage>((resolve, reject) => {
-      req.once('response', resolve);
-      req.once('error', reject);
-    });
-    let sent = 0;
-    for (const chunk of form.chunks()) {
-      req.write(chunk);
-      sent += chunk.length;
-      if (sent > 1024 * 1024) break;
-    }
-    const rowsOf = () => db.select().from(files).where(eq(files.userId, user.userId));
-    await vi.waitFor(async () => expect(await rowsOf()).toHaveLength(1), { timeout: 10_000 });
-
-    api.child.kill('SIGTERM');
-
-    const answer = await Promise.race([answered, sleep(10_000).then(() => undefined)]);
-    expect(answer?.statusCode).toBe(503);
-    expect(await api.waitForExit()).toEqual({ code: 0, signal: null });
-    req.destroy();
-
-    expect(await rowsOf()).toEqual([]);
-    const objects: string[] = [];
-    for await (const object of storage.list(userPrefix(user.userId))) objects.push(object.key);
-    expect(objects).toEqual([]);
   }, 60_000);
 });
 
