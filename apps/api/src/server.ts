@@ -14,6 +14,7 @@ import { ABORT_WINDOW_MS, createGracefulShutdown } from './http/graceful-shutdow
 import { createJobQueue } from './jobs';
 import { createMetrics } from './metrics';
 import { createSessionStore } from './session';
+import { startSessionCache } from './session-cache';
 
 const config = loadConfigOrExit();
 const logger = createLogger(config, 'api');
@@ -30,7 +31,9 @@ const storage = createStorage(config.s3);
 // Deployments create their bucket once, with its own permissions; a laptop gets one made for it.
 if (config.isLocal) await storage.ensureBucket();
 const queue = await createJobQueue({ config, db, storage, logger });
-const sessionStore = createSessionStore(pool, { prune: true });
+// Recent sessions in memory, each dropped the moment its row or its user changes (session-cache.ts).
+const sessionCache = startSessionCache({ databaseUrl: config.databaseUrl, pool, logger });
+const sessionStore = createSessionStore(pool, { prune: true, cache: sessionCache });
 // Failed sign-ins are counted where every replica sees them: Redis, or Postgres without it.
 const attempts = config.redis.url
   ? await connectRedisAttemptCounter(config.redis.url, {
@@ -84,6 +87,7 @@ stopOnSignals({
   async close() {
     await shutdown.drain(server);
     sessionStore.close();
+    await sessionCache.close();
     await Promise.all([queue.close(), pool.end(), attempts.close(), metrics.close()]);
     storage.close();
   },
