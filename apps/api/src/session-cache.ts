@@ -71,8 +71,9 @@ export function startSessionCache({
   }
 
   function onNotice(payload: string) {
-    if (probe && payload === `probe:${probe.token}`) {
-      probe.heard();
+    // Probes (this process's, or another replica's as it starts) change nothing.
+    if (payload.startsWith('probe:')) {
+      if (probe && payload === `probe:${probe.token}`) probe.heard();
       return;
     }
     notices += 1;
@@ -94,11 +95,14 @@ export function startSessionCache({
       connection.end().catch(() => undefined);
       if (closed) return;
       const wait = RETRY_MS[Math.min(failures, RETRY_MS.length - 1)] ?? 5_000;
+      // Said once per outage, not at every retry.
+      if (failures === 0) {
+        logger.warn(
+          { err: error },
+          'not hearing session changes: sessions are read from the database until listening again',
+        );
+      }
       failures += 1;
-      logger.warn(
-        { err: error },
-        `not hearing session changes: sessions are read from the database until listening again (retry in ${wait} ms)`,
-      );
       setTimeout(() => void listen(), wait).unref();
     };
     connection.on('error', lost);
