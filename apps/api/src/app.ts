@@ -73,7 +73,9 @@ export function createApp(deps: AppDeps) {
   // A refusal sent before the body is read closes the connection instead of reading the rest.
   app.use(closeIfBodyUnread);
 
-  app.use(securityHeaders({ https: !config.isLocal }));
+  // The page uploads straight to the bucket: where that is another origin, CSP must allow it.
+  const bucket = config.s3.publicEndpoint && new URL(config.s3.publicEndpoint).origin;
+  app.use(securityHeaders({ https: !config.isLocal, connectSrc: bucket ? [bucket] : [] }));
   app.use(requestLogger(deps.logger));
   app.use(healthRouter({ checks: deps.readinessChecks, shutdown: deps.shutdown }));
   app.use(versionRouter({ build: config.build }));

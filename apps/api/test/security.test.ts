@@ -51,6 +51,13 @@ describe('response headers', () => {
     expect(res.headers['x-request-id']).toMatch(/^[\w-]{8,}$/);
   });
 
+  it('lets the page send requests to the bucket, and to no other origin', async () => {
+    const withBucket = buildTestApp({ S3_PUBLIC_ENDPOINT: 'http://127.0.0.1:9555' });
+    const res = await request(withBucket).get('/healthz').expect(200);
+    const csp = res.headers['content-security-policy'] as string;
+    expect(csp.split(';')).toContain("connect-src 'self' http://127.0.0.1:9555");
+  });
+
   it('keeps a request id given by the proxy in front', async () => {
     const res = await request(app)
       .get('/healthz')

@@ -3,7 +3,18 @@
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 
-export function securityHeaders({ https }: { https: boolean }): RequestHandler[] {
+export function securityHeaders({
+  https,
+  connectSrc = [],
+}: {
+  https: boolean;
+  /**
+   * Origins the page may send requests to besides its own: the bucket's, where the browser
+   * uploads straight to S3 on another origin (`pnpm dev`'s embedded S3 server). Where Caddy
+   * serves the page, its own CSP_CONNECT_SRC says the same (docs/deploy/storage.md).
+   */
+  connectSrc?: string[];
+}): RequestHandler[] {
   const headers = helmet({
     contentSecurityPolicy: {
       directives: {
@@ -11,7 +22,7 @@ export function securityHeaders({ https }: { https: boolean }): RequestHandler[]
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:', 'blob:'],
-        connectSrc: ["'self'"],
+        connectSrc: ["'self'", ...connectSrc],
         formAction: ["'self'"],
         frameAncestors: ["'none'"],
         objectSrc: ["'none'"],
