@@ -12,10 +12,15 @@ const LINGER_MS = 2_000;
 const LINGER_BYTES = 1024 * 1024;
 
 export const closeIfBodyUnread: RequestHandler = (req, res, next) => {
+  // A request without a body (most GETs) has nothing left to read.
+  if (!hasBody(req)) {
+    next();
+    return;
+  }
   // Decided when the headers go out, whoever sends them: a route, the error handler, a 401.
   const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => Response;
   res.writeHead = ((...args: unknown[]) => {
-    if (hasBody(req) && !req.complete) {
+    if (!req.complete) {
       res.setHeader('Connection', 'close');
       closeLingering(req.socket, req);
     }
