@@ -9,11 +9,19 @@ import { files, notes, type Database, type FileRow } from '@shipshape/db';
 import type { Logger } from '@shipshape/logger';
 import { enqueueOrDefer, processFileJobId, type JobQueue } from '@shipshape/queue';
 import { fileKey, InvalidPartsError, type Storage } from '@shipshape/storage';
-import { HttpError, notFound } from '../http/errors';
+import { HttpError } from '../http/errors';
 import { cleanFilename } from './content-disposition';
 import { declaredType } from './declared-type';
 import type { CompletedPart, StartUpload } from './schema';
-import { formatBytes, partLength, planUpload, type UploadPlan } from './upload-plan';
+import {
+  alreadyCompleted,
+  invalidParts,
+  quotaExceeded,
+  sizeMismatch,
+  tooLarge,
+  uploadNotFound,
+} from './upload-errors';
+import { partLength, planUpload, type UploadPlan } from './upload-plan';
 
 export interface UploadsDeps {
   db: Database;
@@ -29,25 +37,6 @@ export interface UploadsDeps {
 // Long enough for a part on a slow connection, short enough that a URL copied out of a page is
 // soon worthless. A client that takes longer asks again: fresh URLs are how an upload resumes.
 const PART_URL_SECONDS = 15 * 60;
-
-const tooLarge = (maxBytes: number) =>
-  new HttpError(413, 'too_large', `Files can be at most ${formatBytes(maxBytes)}.`);
-
-const quotaExceeded = (left: number) =>
-  new HttpError(
-    413,
-    'quota_exceeded',
-    left > 0
-      ? `This file does not fit in your storage: ${formatBytes(left)} left. Delete some files first.`
-      : 'Your storage is full. Delete some files first.',
-  );
-
-const invalidParts = (message: string) => new HttpError(400, 'invalid_parts', message);
-
-const alreadyCompleted = () =>
-  new HttpError(409, 'already_completed', 'This upload is already complete.');
-
-const uploadNotFound = () => notFound('Upload');
 
 export function createUploadsService({
   db,
@@ -81,14 +70,19 @@ export function createUploadsService({
     return Number(row?.used ?? 0);
   }
 
-  /** The upload `id` of `userId` still waiting for its parts; 404 for anything else. */
-  async function pending(userId: string, id: string) {
+  async function ownRow(userId: string, id: string): Promise<FileRow> {
     const [row] = await db.select().from(files).where(owned(userId, id));
-    if (!row || row.status !== 'uploading' || !row.uploadId || row.size === null) {
-      throw uploadNotFound();
-    }
+    if (!row) throw uploadNotFound();
+    return row;
+  }
+
+  /** The row as an upload still waiting for its parts; 404 for anything else. */
+  function waitingForParts(row: FileRow) {
+    if (row.status !== 'uploading' || !row.uploadId || row.size === null) throw uploadNotFound();
     return { ...row, uploadId: row.uploadId, size: row.size, plan: planUpload(row.size) };
   }
+
+  const pending = async (userId: string, id: string) => waitingForParts(await ownRow(userId, id));
 
   /** Every part from 1 to partCount, once each: anything else cannot be this upload's file. */
   function checkPartList(plan: UploadPlan, parts: readonly CompletedPart[]): CompletedPart[] {
@@ -176,10 +170,9 @@ export function createUploadsService({
     },
 
     async complete(userId: string, id: string, parts: readonly CompletedPart[]): Promise<FileRow> {
-      const [row] = await db.select().from(files).where(owned(userId, id));
-      if (!row) throw uploadNotFound();
+      const row = await ownRow(userId, id);
       if (row.status !== 'uploading') throw alreadyCompleted();
-      const upload = await pending(userId, id);
+      const upload = waitingForParts(row);
       const target = { key: upload.objectKey, uploadId: upload.uploadId };
 
       try {
@@ -187,8 +180,7 @@ export function createUploadsService({
       } catch (error) {
         if (!(error instanceof InvalidPartsError)) throw error;
         // A completion that raced this one has used the upload up.
-        const [now] = await db.select().from(files).where(owned(userId, id));
-        if (now && now.status !== 'uploading') throw alreadyCompleted();
+        if ((await ownRow(userId, id)).status !== 'uploading') throw alreadyCompleted();
         throw invalidParts('These parts are not the ones sent for this upload.');
       }
 
@@ -197,11 +189,7 @@ export function createUploadsService({
       const stored = await storage.head(upload.objectKey);
       if (stored?.size !== upload.size) {
         await discard(id, upload.objectKey);
-        throw new HttpError(
-          422,
-          'size_mismatch',
-          `The file stored is not the ${formatBytes(upload.size)} announced, so it was not kept. Upload it again.`,
-        );
+        throw sizeMismatch(upload.size);
       }
 
       const [done] = await db
