@@ -132,6 +132,28 @@ describe('config', () => {
     expect(problemsOf(env)).toEqual([expect.stringMatching(/^SESSION_SECRET:/)]);
   });
 
+  it('signs upload URLs for S3_PUBLIC_ENDPOINT, or the internal endpoint when it is unset', () => {
+    const internal = { S3_ENDPOINT: 'http://rustfs:9000' };
+    expect(loadConfig(internal).s3.publicEndpoint).toBe('http://rustfs:9000');
+    const both = { ...internal, S3_PUBLIC_ENDPOINT: 'https://shipshape.example.com' };
+    expect(loadConfig(both).s3).toMatchObject({
+      endpoint: 'http://rustfs:9000',
+      publicEndpoint: 'https://shipshape.example.com',
+    });
+    expect(loadConfig({}).s3.publicEndpoint).toBeUndefined();
+    expect(problemsOf({ S3_PUBLIC_ENDPOINT: 'ftp://files' })).toEqual([
+      expect.stringMatching(/^S3_PUBLIC_ENDPOINT:/),
+    ]);
+  });
+
+  it('gives each user 1 GiB of files unless FILES_QUOTA_BYTES says otherwise', () => {
+    expect(loadConfig({}).filesQuotaBytes).toBe(1024 ** 3);
+    expect(loadConfig({ FILES_QUOTA_BYTES: '5000' }).filesQuotaBytes).toBe(5000);
+    expect(problemsOf({ FILES_QUOTA_BYTES: '0' })).toEqual([
+      expect.stringMatching(/^FILES_QUOTA_BYTES:/),
+    ]);
+  });
+
   it('refuses a DATABASE_URL that is not a postgres URL', () => {
     expect(problemsOf({ DATABASE_URL: 'mysql://db/app' })[0]).toMatch(/^DATABASE_URL:/);
   });
