@@ -52,15 +52,14 @@ export async function load(
   if (code !== 0) throw new Error(`autocannon exited with ${code}`);
   const result = JSON.parse(output) as Result;
   const wall = after.at - before.at;
-  const cores = (key: 'server' | 'postgres' | 'load' | 'caddy') =>
-    (after[key] - before[key]) / wall;
+  const cores = (key: 'server' | 'load') => (after[key] - before[key]) / wall;
   return {
     cpuMicros: ((after.server - before.server) / Math.max(result.requests.total, 1)) * 1e6,
     cores: {
       server: cores('server'),
-      postgres: cores('postgres'),
+      postgres: grew(before.postgres, after.postgres) / wall,
       load: cores('load'),
-      caddy: cores('caddy'),
+      caddy: grew(before.caddy, after.caddy) / wall,
       idle: (after.idle - before.idle) / wall,
     },
     requestsPerSecond: result.requests.total / result.duration,
@@ -72,10 +71,14 @@ export async function load(
 
 /** CPU seconds used so far by each party, and the machine's idle seconds (all cores). */
 function sample(serverPid: number, loadPid: number) {
+  // Postgres and Caddy run as several processes, which come and go: kept per process, so a
+  // backend that exits during the run does not take its past CPU out of the sum.
   const byName = (name: string) =>
-    processes()
-      .filter((pid) => commandName(pid) === name)
-      .reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    new Map(
+      processes()
+        .filter((pid) => commandName(pid) === name)
+        .map((pid) => [pid, cpuSeconds(pid)]),
+    );
   // /proc/stat's first line: time in each state summed over all cores, in ticks; idle is the
   // fourth figure, and iowait (the fifth) is idle too.
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/) ?? [];
@@ -87,6 +90,13 @@ function sample(serverPid: number, loadPid: number) {
     caddy: byName('caddy'),
     idle: (Number(fields[4]) + Number(fields[5])) / 100,
   };
+}
+
+/** CPU seconds a group of processes used between two samples; a process new since counts whole. */
+function grew(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, seconds] of after) sum += seconds - (before.get(pid) ?? 0);
+  return sum;
 }
 
 // utime and stime, the 14th and 15th fields of /proc/PID/stat (after the name in parentheses),

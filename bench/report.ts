@@ -68,19 +68,21 @@ export function renderReport(r: BenchResults) {
   const cpuRatio = r.http.caddy.raw.cpuMicros / Math.max(ours.cpuMicros, 1);
   const rates = (['ours', 'raw', 'express'] as const).map((n) => r.http.caddy[n].requestsPerSecond);
   const caddyBound = Math.min(...rates) / Math.max(...rates) > 0.9;
-  // The ceiling is CPU-bound when the machine had no CPU left and its own process, not Postgres
-  // or Caddy, was the largest user of it: then nothing but its own work held it back.
+  // The ceiling is CPU-bound on its own process when that process kept nearly a whole core busy
+  // (its JavaScript runs on one thread, so one core is all it can use) and used more than
+  // Postgres or Caddy: then nothing but its own work held it back. When it was a query plan
+  // that sorted every row, Postgres took 1.4 cores and the ceiling 0.3.
   const ceiling = r.http.direct.raw.cores;
   const ceilingBound =
-    ceiling.idle < 0.2 && ceiling.server > Math.max(ceiling.postgres, ceiling.caddy);
+    ceiling.server >= 0.8 && ceiling.server > Math.max(ceiling.postgres, ceiling.caddy);
   const tail = ours.p99 / Math.max(ours.p50, 1);
   const uploadRatio = r.upload.viaProtocol / r.upload.direct;
   const startup = median(r.startups);
   const summary = [
     [
-      'The ceiling (direct) is CPU-bound: its own process used the most, and no core was idle',
+      'The ceiling (direct) is CPU-bound on its own process: near one core, more than Postgres',
       `${fixed(ceiling.server)} cores for it, ${fixed(ceiling.postgres)} Postgres, ${fixed(ceiling.load)} autocannon, ${fixed(ceiling.idle)} idle`,
-      'bound',
+      '≥ 0.8 core',
       ceilingBound ? 'met' : 'missed',
     ],
     [
