@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { acceptedTypes } from '@shipshape/jobs';
+import { acceptedTypes } from '@shipshape/jobs/thumbnail-type';
 import type { Storage } from '@shipshape/storage';
 import { currentUser, requireUser } from '../auth/require-user';
 import { notFound } from '../http/errors';
