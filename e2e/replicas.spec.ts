@@ -1,5 +1,6 @@
 // Two API replicas serve one site: whichever answers, a visitor is the same person to it. The
-// session lives in Postgres and the sign-in throttle counts in Redis, not in a replica's memory.
+// session lives in Postgres (a replica keeps a copy only until Postgres announces a change to it)
+// and the sign-in throttle counts in Redis.
 // These requests go to each replica directly, as Caddy would forward them, so the test knows
 // which one answered (through Caddy the choice is random). Only the production project runs it.
 import { expect, test } from '@playwright/test';
