@@ -1,7 +1,12 @@
 // What an upload says it is, checked before a byte is sent. The bytes are checked later, by the
 // thumbnail job (packages/jobs/src/thumbnail-type.ts): this only refuses early what could never
 // be accepted, so nobody sends 100 MB to hear that .exe files are not taken.
-import { isAcceptedType, typeNamedBy, typeNoun, type AcceptedType } from '@shipshape/jobs/thumbnail-type';
+import {
+  isAcceptedType,
+  typeNamedBy,
+  typeNoun,
+  type AcceptedType,
+} from '@shipshape/jobs/thumbnail-type';
 import { HttpError } from '../http/errors';
 
 // What browsers declare for a file whose type they do not know (File.type is then empty).
