@@ -48,7 +48,7 @@ export interface AppDeps {
   attempts: AttemptCounter;
   /** Folder of static frontend files to serve, as Caddy does in production. */
   webRoot?: string | undefined;
-  /** Set by the entry file: readiness fails while draining, uploads give up at the deadline. */
+  /** Set by the entry file: readiness fails while draining. */
   shutdown?: ShutdownState | undefined;
   /** Prometheus metrics (request latency, queue): GET /metrics. The entry file builds them. */
   metrics?: Metrics | undefined;
