@@ -96,8 +96,10 @@ export function startSessionCache({
       connection.end().catch(() => undefined);
       if (closed) return;
       const wait = RETRY_MS[Math.min(failures, RETRY_MS.length - 1)] ?? 5_000;
-      // Said once per outage, not at every retry.
-      if (failures === 0) {
+      // Said once per outage, not at every retry. A database that never delivers is no outage.
+      if (failures === 0 && error instanceof NoticesUndelivered) {
+        logger.info(`${error.message}: every request reads its session from the database`);
+      } else if (failures === 0) {
         logger.warn(
           { err: error },
           'not hearing session changes: sessions are read from the database until listening again',
@@ -131,10 +133,7 @@ export function startSessionCache({
     try {
       await new Promise<void>((resolve, reject) => {
         probe = { token, heard: resolve };
-        timer = setTimeout(
-          () => reject(new Error('LISTEN accepted, but no notice arrived')),
-          PROBE_TIMEOUT_MS,
-        );
+        timer = setTimeout(() => reject(new NoticesUndelivered()), PROBE_TIMEOUT_MS);
         pool.query('select pg_notify($1, $2)', [CHANNEL, `probe:${token}`]).catch(reject);
       });
     } finally {
@@ -178,4 +177,13 @@ export function startSessionCache({
       await connection?.end().catch(() => undefined);
     },
   };
+}
+
+/** LISTEN was accepted and a notice sent, but none arrived (the embedded database of `pnpm dev`). */
+class NoticesUndelivered extends Error {
+  constructor() {
+    super(
+      'This database accepts LISTEN but delivers no notices, so sessions are not kept in memory',
+    );
+  }
 }

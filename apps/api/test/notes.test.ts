@@ -3,7 +3,7 @@ import { connectDatabase, notes } from '@shipshape/db';
 import { testDatabaseUrl, useTestDatabase } from '@shipshape/db/testing';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { afterCursor, newestFirst } from '../src/http/pagination';
+import { keyset } from '../src/http/pagination';
 import { buildTestApp, signedUpAgent } from './helpers';
 
 useTestDatabase();
@@ -151,22 +151,20 @@ describe('bad input', () => {
         [me.user.id],
       );
       await pool.query('analyze notes');
-      for (const after of [undefined, afterCursor(notes)]) {
+      const later = { createdAt: new Date(), id: '00000000-0000-4000-8000-000000000000' };
+      for (const cursor of [undefined, later]) {
+        const { after, orderBy } = keyset(notes, { limit: 20, cursor });
         const query = db
           .select()
           .from(notes)
           .where(and(eq(notes.userId, me.user.id), after))
-          .orderBy(...newestFirst(notes))
+          .orderBy(...orderBy)
           .limit(21)
           .toSQL();
-        const params = query.params.map((value) =>
-          typeof value === 'object' && value !== null && 'name' in value
-            ? { afterTime: new Date(), afterId: '00000000-0000-4000-8000-000000000000' }[
-                (value as { name: 'afterTime' | 'afterId' }).name
-              ]
-            : value,
+        const { rows } = await pool.query<{ 'QUERY PLAN': string }>(
+          `explain ${query.sql}`,
+          query.params,
         );
-        const { rows } = await pool.query<{ 'QUERY PLAN': string }>(`explain ${query.sql}`, params);
         const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
         expect(plan).toMatch(/Index Scan using notes_user_created_idx/);
         expect(plan).not.toMatch(/Sort/);

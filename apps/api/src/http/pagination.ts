@@ -52,23 +52,10 @@ export function newestFirst(columns: PageColumns): SQL[] {
 }
 
 /**
- * "After the cursor", as one row comparison: that is one index condition, where the same test
+ * The WHERE condition "after the cursor" and the ORDER BY that goes with it. The cursor test is
+ * one row comparison, `(created_at, id) < (…)`: that is one index condition, where the same test
  * spelt with OR and AND is a filter applied to each row the scan passes, page after page.
- * Written with placeholders, for a prepared query: bind `cursorValues(page)`.
  */
-export function afterCursor(columns: PageColumns): SQL {
-  return sql`(${columns.createdAt}, ${columns.id}) < (${sql.placeholder('afterTime')}, ${sql.placeholder('afterId')})`;
-}
-
-/** The values a prepared page query binds: one more row than the page, and the cursor's. */
-export function cursorValues(page: PageQuery) {
-  return {
-    limit: page.limit + 1,
-    ...(page.cursor && { afterTime: page.cursor.createdAt, afterId: page.cursor.id }),
-  };
-}
-
-/** The same condition and order for a query built on each call (not prepared). */
 export function keyset(columns: PageColumns, page: PageQuery) {
   const after: SQL | undefined = page.cursor
     ? sql`(${columns.createdAt}, ${columns.id}) < (${page.cursor.createdAt}, ${page.cursor.id})`

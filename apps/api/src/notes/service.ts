@@ -1,30 +1,23 @@
 // A user's notes. Every query is scoped by user id: another user's note is simply not found.
-import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { notes, singleRow, type Database, type Note } from '@shipshape/db';
 import { notFound } from '../http/errors';
-import { afterCursor, cursorValues, newestFirst, toPage, type PageQuery } from '../http/pagination';
+import { keyset, toPage, type PageQuery } from '../http/pagination';
 import type { NoteInput, NotePatch } from './schema';
 
 export function createNotesService({ db }: { db: Database }) {
   const owned = (userId: string, id: string) => and(eq(notes.userId, userId), eq(notes.id, id));
 
-  // The list is every signed-in page's first request, so it is prepared once, by name: drizzle
-  // builds its SQL here rather than on each call, and Postgres plans it once per connection.
-  const pageQuery = (after?: SQL) =>
-    db
-      .select()
-      .from(notes)
-      .where(and(eq(notes.userId, sql.placeholder('userId')), after))
-      .orderBy(...newestFirst(notes))
-      .limit(sql.placeholder('limit'));
-  const firstPage = pageQuery().prepare('notes_first_page');
-  const laterPage = pageQuery(afterCursor(notes)).prepare('notes_later_page');
-
   return {
     /** Newest first, a page at a time (see http/pagination.ts). */
     async list(userId: string, page: PageQuery) {
-      const query = page.cursor ? laterPage : firstPage;
-      const rows = await query.execute({ userId, ...cursorValues(page) });
+      const { after, orderBy } = keyset(notes, page);
+      const rows = await db
+        .select()
+        .from(notes)
+        .where(and(eq(notes.userId, userId), after))
+        .orderBy(...orderBy)
+        .limit(page.limit + 1);
       return toPage(rows, page.limit);
     },
 
