@@ -1,9 +1,9 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, Placeholder, sql } from 'drizzle-orm';
 import { connectDatabase, notes } from '@shipshape/db';
 import { testDatabaseUrl, useTestDatabase } from '@shipshape/db/testing';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { keyset } from '../src/http/pagination';
+import { afterCursor, newestFirst } from '../src/http/pagination';
 import { buildTestApp, signedUpAgent } from './helpers';
 
 useTestDatabase();
@@ -151,20 +151,25 @@ describe('bad input', () => {
         [me.user.id],
       );
       await pool.query('analyze notes');
-      const later = { createdAt: new Date(), id: '00000000-0000-4000-8000-000000000000' };
-      for (const cursor of [undefined, later]) {
-        const { after, orderBy } = keyset(notes, { limit: 20, cursor });
+      // The lists' own query (http/pagination.ts), its placeholders bound as pagedQuery binds them.
+      const values: Record<string, unknown> = {
+        userId: me.user.id,
+        limit: 21,
+        afterTime: new Date(),
+        afterId: '00000000-0000-4000-8000-000000000000',
+      };
+      for (const after of [undefined, afterCursor(notes)]) {
         const query = db
           .select()
           .from(notes)
-          .where(and(eq(notes.userId, me.user.id), after))
-          .orderBy(...orderBy)
-          .limit(21)
+          .where(and(eq(notes.userId, sql.placeholder('userId')), after))
+          .orderBy(...newestFirst(notes))
+          .limit(sql.placeholder('limit'))
           .toSQL();
-        const { rows } = await pool.query<{ 'QUERY PLAN': string }>(
-          `explain ${query.sql}`,
-          query.params,
+        const params = query.params.map((param) =>
+          param instanceof Placeholder ? values[param.name] : param,
         );
+        const { rows } = await pool.query<{ 'QUERY PLAN': string }>(`explain ${query.sql}`, params);
         const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
         expect(plan).toMatch(/Index Scan using notes_user_created_idx/);
         expect(plan).not.toMatch(/Sort/);

@@ -1,10 +1,10 @@
 // Listing, download and deletion of a user's files. Uploads are files/uploads.ts.
-import { and, eq, ne } from 'drizzle-orm';
+import { and, eq, ne, sql, type SQL } from 'drizzle-orm';
 import { files, type Database, type FileRow } from '@shipshape/db';
 import type { Logger } from '@shipshape/logger';
 import type { Storage } from '@shipshape/storage';
 import { notFound } from '../http/errors';
-import { keyset, toPage, type PageQuery } from '../http/pagination';
+import { newestFirst, pagedQuery, type PageQuery } from '../http/pagination';
 
 export interface FilesDeps {
   db: Database;
@@ -16,18 +16,19 @@ export function createFilesService({ db, storage, logger }: FilesDeps) {
   // Rows still being uploaded are invisible: a user never sees a row without its object.
   const visible = (userId: string, id: string) =>
     and(eq(files.userId, userId), eq(files.id, id), ne(files.status, 'uploading'));
+  const listPage = pagedQuery(files, (after?: SQL) =>
+    db
+      .select()
+      .from(files)
+      .where(and(eq(files.userId, sql.placeholder('userId')), ne(files.status, 'uploading'), after))
+      .orderBy(...newestFirst(files))
+      .limit(sql.placeholder('limit')),
+  );
 
   return {
     /** Newest first, a page at a time (see http/pagination.ts). */
-    async list(userId: string, page: PageQuery) {
-      const { after, orderBy } = keyset(files, page);
-      const rows = await db
-        .select()
-        .from(files)
-        .where(and(eq(files.userId, userId), ne(files.status, 'uploading'), after))
-        .orderBy(...orderBy)
-        .limit(page.limit + 1);
-      return toPage(rows, page.limit);
+    list(userId: string, page: PageQuery) {
+      return listPage(userId, page);
     },
 
     async get(userId: string, id: string): Promise<FileRow> {

@@ -1,24 +1,26 @@
 // A user's notes. Every query is scoped by user id: another user's note is simply not found.
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { notes, singleRow, type Database, type Note } from '@shipshape/db';
 import { notFound } from '../http/errors';
-import { keyset, toPage, type PageQuery } from '../http/pagination';
+import { newestFirst, pagedQuery, type PageQuery } from '../http/pagination';
 import type { NoteInput, NotePatch } from './schema';
 
 export function createNotesService({ db }: { db: Database }) {
   const owned = (userId: string, id: string) => and(eq(notes.userId, userId), eq(notes.id, id));
 
+  const listPage = pagedQuery(notes, (after?: SQL) =>
+    db
+      .select()
+      .from(notes)
+      .where(and(eq(notes.userId, sql.placeholder('userId')), after))
+      .orderBy(...newestFirst(notes))
+      .limit(sql.placeholder('limit')),
+  );
+
   return {
     /** Newest first, a page at a time (see http/pagination.ts). */
-    async list(userId: string, page: PageQuery) {
-      const { after, orderBy } = keyset(notes, page);
-      const rows = await db
-        .select()
-        .from(notes)
-        .where(and(eq(notes.userId, userId), after))
-        .orderBy(...orderBy)
-        .limit(page.limit + 1);
-      return toPage(rows, page.limit);
+    list(userId: string, page: PageQuery) {
+      return listPage(userId, page);
     },
 
     async create(userId: string, input: NoteInput): Promise<Note> {
