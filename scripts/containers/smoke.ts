@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
+import type { SignedPart, StartedUpload } from '../../apps/web/public/upload-client.js';
 import { noisyPng } from '../../e2e/png';
 import { get, type RawResponse } from '../../test/topology/caddy';
 
@@ -190,18 +191,6 @@ export function visitor({ url, ca }: Stack) {
       return (json(done) as { file: Record<string, unknown> }).file;
     },
   };
-}
-
-interface StartedUpload {
-  id: string;
-  partSize: number;
-  partCount: number;
-}
-
-interface SignedPart {
-  partNumber: number;
-  url: string;
-  size: number;
 }
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { SignedPart, StartedUpload } from '../../apps/web/public/upload-client.js';
 
 const TIMEOUT_MS = 15_000;
 
@@ -157,18 +158,6 @@ export function createClient(
     },
   };
   return client;
-}
-
-interface StartedUpload {
-  id: string;
-  partSize: number;
-  partCount: number;
-}
-
-interface SignedPart {
-  partNumber: number;
-  url: string;
-  size: number;
 }
 
 /**

@@ -3,6 +3,7 @@
 import { extname } from 'node:path';
 import type request from 'supertest';
 import { expect } from 'vitest';
+import type { StartedUpload } from '../../web/public/upload-client.js';
 
 type Agent = ReturnType<typeof request.agent>;
 
@@ -23,12 +24,6 @@ export interface FileToUpload {
   /** The declared type; by default what a browser would say for the name. */
   type?: string;
   noteId?: string;
-}
-
-export interface StartedUpload {
-  id: string;
-  partSize: number;
-  partCount: number;
 }
 
 export function startBody({ name, bytes, type, noteId }: FileToUpload) {

@@ -11,6 +11,20 @@ export interface PublicFile {
   [field: string]: unknown;
 }
 
+/** The API's answer to POST /api/files/uploads (docs/decisions/031-uploads-straight-to-s3.md). */
+export interface StartedUpload {
+  id: string;
+  partSize: number;
+  partCount: number;
+}
+
+/** One part as POST /api/files/uploads/:id/parts signs it: PUT `size` bytes to `url`. */
+export interface SignedPart {
+  partNumber: number;
+  url: string;
+  size: number;
+}
+
 export declare class UploadError extends Error {
   constructor(
     status: number,
