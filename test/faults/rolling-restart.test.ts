@@ -26,11 +26,14 @@ const minor = Number(/^v?2\.(\d+)\./.exec(caddyVersion)?.[1] ?? 99);
 /** Whether this Caddy has the retry bugs above: then POSTs it drops are counted, not failed. */
 const caddyDropsRetriedPosts = minor < 11;
 
+// The site's error log: Caddy names an unnamed `log` log0 (caddyconfig/httpcaddyfile/builtins.go).
+const CADDY_ERROR_LOGGER = '"logger":"http.log.error.log0"';
+
 /** Caddy's error log lines for POSTs it failed for one of the two reasons above. */
 function caddyRetryBugs(log: string): number {
   return log
     .split('\n')
-    .filter((line) => line.includes('"logger":"http.log.error"') && line.includes('"POST"'))
+    .filter((line) => line.includes(CADDY_ERROR_LOGGER) && line.includes('"POST"'))
     .filter((line) => /invalid Read on closed Body|no upstreams available/.test(line)).length;
 }
 
@@ -82,10 +85,14 @@ describe('a rolling restart of two API replicas', () => {
     const gets = (name: string) => name.startsWith('GET');
     const posts = (name: string) => name.startsWith('POST');
     const caddyDropped = caddyRetryBugs(rig.topology.caddyLog());
+    const caddyErrors = rig.topology
+      .caddyLog()
+      .split('\n')
+      .filter((line) => line.includes(CADDY_ERROR_LOGGER));
     console.log(
       `rolling restart (Caddy ${caddyVersion}): ${count(all, 'ok') + count(all, 'failed')} ` +
         `requests, ${count(all, 'failed')} failed, of which POSTs dropped by Caddy's retry ` +
-        `bugs: ${caddyDropped}\n${summary}`,
+        `bugs: ${caddyDropped}\n${summary}\nCaddy's errors:\n${caddyErrors.join('\n')}`,
     );
     // Both replicas drained and exited cleanly on SIGTERM.
     expect(exits).toEqual([

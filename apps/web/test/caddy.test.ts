@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import { readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -12,7 +12,8 @@ import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { useTestDatabase } from '@shipshape/db/testing';
 import { freePort } from '@shipshape/lifecycle';
 import { createLogger } from '@shipshape/logger';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { KEEP_ALIVE_TIMEOUT_MS } from '../../api/src/http/graceful-shutdown';
 import { buildTestApp, deployedEnv } from '../../api/test/helpers';
 import { buildWeb } from '../build';
 import { get, hasCaddy, startCaddy } from '../../../test/topology/caddy';
@@ -247,6 +248,30 @@ describe.skipIf(!hasCaddy)('Caddy retries', () => {
     const { status } = await write;
     expect([200, 502, 503]).toContain(status);
     expect(arrived.sort()).toEqual(status === 200 ? ['GET', 'POST {"title":"x"}'] : ['GET']);
+  });
+
+  it('closes an idle connection to the API before the API would', async () => {
+    // Whichever side closes an idle kept-alive connection races a request the other side may be
+    // sending on it; a POST lost that way is a 502 nobody may retry. So Caddy must give up first.
+    const closedBy: string[] = [];
+    const api = createServer((_req, res) => res.end('ok'));
+    api.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    api.on('connection', (socket: Socket) => {
+      // 'end' is the peer's FIN (Caddy closed it); 'timeout' is the API's own keep-alive timer.
+      socket.once('end', () => closedBy.push('caddy'));
+      socket.once('timeout', () => closedBy.push('api'));
+    });
+    const caddy = await startCaddy({ apiUpstreams: await listen(api) });
+    onTestFinished(caddy.stop);
+
+    expect((await get(`${caddy.url}/api/notes`)).status).toBe(200);
+    await vi.waitFor(
+      () => {
+        if (closedBy.length === 0) throw new Error('the connection is still open');
+      },
+      { timeout: KEEP_ALIVE_TIMEOUT_MS + 2_000, interval: 100 },
+    );
+    expect(closedBy).toEqual(['caddy']);
   });
 });
 

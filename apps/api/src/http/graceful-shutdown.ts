@@ -16,9 +16,13 @@ export interface ShutdownState {
   readonly deadline: AbortSignal;
 }
 
-// A connection idle when draining starts may have a request already on its way; it gets this
-// long to send it (the answer then closes the connection) before idle connections are closed.
-const IDLE_LAST_CALL_MS = 1_000;
+// How long a kept-alive connection may stay idle before the API closes it (Node's default, made
+// explicit because the Caddyfile depends on it). Closing an idle connection races a request the
+// client may be sending on it at that moment, so the side in front must give up first: Caddy
+// closes its idle connections to the API after 3 s (Caddyfile, `keepalive`). While draining, the
+// API closes no idle connection of its own accord either: each is closed by Caddy, or by this
+// timeout, or carries one last request whose answer says `Connection: close`.
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 // Past the grace period, how long aborted uploads get to remove what they stored and answer.
 export const ABORT_WINDOW_MS = 1_000;
 
@@ -40,6 +44,7 @@ export function createGracefulShutdown({ graceMs, logger }: { graceMs: number; l
 
     /** Follows the server's connections and requests; call it as soon as the server exists. */
     watch(server: Server) {
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       server.on('connection', (socket: Socket) => {
         sockets.add(socket);
         socket.once('close', () => sockets.delete(socket));
@@ -61,32 +66,20 @@ export function createGracefulShutdown({ graceMs, logger }: { graceMs: number; l
       responses.forEach(closeConnection);
 
       // http.Server#close would also cut idle keep-alive connections at once, while a request
-      // may be on its way on one of them; net.Server#close only stops accepting new ones.
+      // may be on its way on one of them; net.Server#close only stops accepting new ones. Idle
+      // connections end by KEEP_ALIVE_TIMEOUT_MS at the latest.
       const allClosed = new Promise<void>((resolve) => {
         NetServer.prototype.close.call(server, () => resolve());
       });
-      let sweep: NodeJS.Timeout | undefined;
-      const lastCall = setTimeout(
-        () => {
-          server.closeIdleConnections();
-          sweep = setInterval(() => server.closeIdleConnections(), 100);
-        },
-        Math.min(IDLE_LAST_CALL_MS, graceMs),
-      );
 
-      try {
-        if (await settlesWithin(allClosed, graceMs)) return;
-        logger.warn(
-          `${responses.size} request(s) still running after the ${graceMs / 1000} s grace period: aborting them`,
-        );
-        deadline.abort();
-        if (await settlesWithin(allClosed, ABORT_WINDOW_MS)) return;
-        for (const socket of sockets) socket.destroy();
-        await allClosed;
-      } finally {
-        clearTimeout(lastCall);
-        clearInterval(sweep);
-      }
+      if (await settlesWithin(allClosed, graceMs)) return;
+      logger.warn(
+        `${responses.size} request(s) still running after the ${graceMs / 1000} s grace period: aborting them`,
+      );
+      deadline.abort();
+      if (await settlesWithin(allClosed, ABORT_WINDOW_MS)) return;
+      for (const socket of sockets) socket.destroy();
+      await allClosed;
     },
   };
 }
