@@ -25,8 +25,9 @@ import { createFilesService } from './files/service';
 import { createUploadsService } from './files/uploads';
 import { errorHandler, unknownRoute } from './http/errors';
 import type { ShutdownState } from './http/graceful-shutdown';
-import { requestLogger } from './http/logger';
+import { defineRequestLog, requestLogger } from './http/logger';
 import { noStore } from './http/no-store';
+import { trustProxy } from './http/trust-proxy';
 import { requireSameOrigin } from './http/same-origin';
 import { securityHeaders } from './http/security-headers';
 import { closeIfBodyUnread } from './http/unread-body';
@@ -64,7 +65,7 @@ export function createApp(deps: AppDeps) {
   const app = express();
   // Behind Caddy (or Render's and Railway's proxies) the client's IP and scheme arrive in
   // X-Forwarded-* headers; trust them only from the proxies configured here.
-  app.set('trust proxy', config.trustProxy);
+  trustProxy(app, config.trustProxy);
   app.disable('x-powered-by');
   // Express hashes every JSON answer for an ETag; the API's answers are never stored (no-store),
   // so no browser ever sends it back, and the hash was pure cost (ADR 026).
@@ -76,6 +77,7 @@ export function createApp(deps: AppDeps) {
   // The page uploads straight to the bucket: where that is another origin, CSP must allow it.
   const bucket = config.s3.publicEndpoint && new URL(config.s3.publicEndpoint).origin;
   app.use(securityHeaders({ https: !config.isLocal, connectSrc: bucket ? [bucket] : [] }));
+  defineRequestLog(app.request, deps.logger);
   app.use(requestLogger(deps.logger));
   app.use(healthRouter({ checks: deps.readinessChecks, shutdown: deps.shutdown }));
   app.use(versionRouter({ build: config.build }));
