@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import type { Result } from 'autocannon';
 import { root } from './stack';
 
@@ -28,6 +29,33 @@ export interface LoadResult {
 
 export const CONNECTIONS = 32;
 
+/**
+ * Rounds of one target, taken in turns with the others, as if they were one run: req/s, CPU per
+ * request and cores averaged (the rounds last equally long; CPU weighted by requests), failures
+ * added up, and the median round's latencies.
+ */
+export function combine(rounds: LoadResult[]): LoadResult {
+  const mean = (pick: (r: LoadResult) => number) =>
+    rounds.reduce((sum, r) => sum + pick(r), 0) / rounds.length;
+  const middle = (pick: (r: LoadResult) => number) =>
+    rounds.map(pick).sort((a, b) => a - b)[Math.floor(rounds.length / 2)] ?? 0;
+  const requests = rounds.reduce((sum, r) => sum + r.requestsPerSecond, 0);
+  return {
+    requestsPerSecond: mean((r) => r.requestsPerSecond),
+    p50: middle((r) => r.p50),
+    p99: middle((r) => r.p99),
+    failures: rounds.reduce((sum, r) => sum + r.failures, 0),
+    cpuMicros: rounds.reduce((sum, r) => sum + r.cpuMicros * r.requestsPerSecond, 0) / requests,
+    cores: {
+      server: mean((r) => r.cores.server),
+      postgres: mean((r) => r.cores.postgres),
+      load: mean((r) => r.cores.load),
+      caddy: mean((r) => r.cores.caddy),
+      idle: mean((r) => r.cores.idle),
+    },
+  };
+}
+
 export async function load(
   url: string,
   { seconds, cookie, serverPid }: { seconds: number; cookie: string; serverPid: number },
@@ -40,15 +68,19 @@ export async function load(
     { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const loadPid = child.pid ?? 0;
-  const before = sample(serverPid, loadPid);
+  let before = sample(serverPid, loadPid);
   let after = before;
   let output = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    // autocannon prints once, when done: read the counters before its process is gone.
-    if (!output) after = sample(serverPid, loadPid);
-    output += chunk.toString();
+  // The child says `started` as the load begins, and prints its result once, when done: the
+  // counters are read at those two moments, the second before its process is gone.
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    if (line === 'started') before = sample(serverPid, loadPid);
+    else if (!output) {
+      after = sample(serverPid, loadPid);
+      output = line;
+    }
   });
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const [code] = (await once(child, 'close')) as [number | null];
   if (code !== 0) throw new Error(`autocannon exited with ${code}`);
   const result = JSON.parse(output) as Result;
   const wall = after.at - before.at;

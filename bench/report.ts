@@ -13,6 +13,8 @@ export interface BenchResults {
   mode: 'full' | 'short';
   machine: ReturnType<typeof machine>;
   seconds: number;
+  /** The rounds each target's seconds were cut into, taking turns with the other targets. */
+  rounds: number;
   notes: number;
   http: Record<'caddy' | 'direct', Record<Targets, LoadResult>>;
   upload: UploadResult;
@@ -157,7 +159,7 @@ export function renderReport(r: BenchResults) {
   const about =
     `${r.when.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${r.mode} run; ` +
     `${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}, load average ${fixed(m.load)} at the start`;
-  const load = `autocannon, ${CONNECTIONS} connections, ${r.seconds} s per target, a user with ${r.notes.toLocaleString('en')} notes`;
+  const load = `autocannon, ${CONNECTIONS} connections, ${r.seconds} s per target in ${r.rounds} rounds taking turns, a user with ${r.notes.toLocaleString('en')} notes`;
 
   const table = [
     about,
@@ -183,6 +185,9 @@ export function renderReport(r: BenchResults) {
     'other work) was the limit, not the servers: the CPU ratio then says more than the req/s ratio.',
     '"cores" is how many of the machine\'s cores each party kept busy during the run (CPU seconds',
     '÷ seconds), and how much was left idle: it says who the machine ran out of CPU for.',
+    "Each target's seconds are cut into rounds that take turns with the other targets', so a",
+    'few busy seconds on a shared machine land on every target alike rather than on the one',
+    'running then; each figure is its rounds together (bench/http.ts, `combine`).',
     '',
     ...markdownTable(httpHead, httpRows),
     '',
