@@ -105,6 +105,9 @@ describe('the session middleware', () => {
       `${SESSION_COOKIE}=${sid}`, // unsigned
       `${SESSION_COOKIE}=s%3A${sid}.AAAA`, // a signature that is not ours
       `${SESSION_COOKIE}=s%3A${sid}`, // none at all
+      `${SESSION_COOKIE}=s%3A`, // nothing
+      `${SESSION_COOKIE}=s%3A${sid}.%E0%A4%A`, // not even percent-encoding
+      `${SESSION_COOKIE}=s%3A${'x'.repeat(4_000)}.${'y'.repeat(40)}`, // long
     ];
     for (const cookie of forgeries) {
       await request(app).get('/api/auth/me').set('Cookie', cookie).expect(401);
