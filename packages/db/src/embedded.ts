@@ -17,19 +17,31 @@ export async function startEmbeddedPostgres(
   options: { dataDir?: string; port?: number } = {},
 ): Promise<EmbeddedPostgres> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const pglite = await PGlite.create(options.dataDir);
+  const served = await servePGlite(await PGlite.create(options.dataDir), {
+    port: options.port ?? 0,
+  });
+  const [, port] = served.address.split(':');
+  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, stop: served.stop };
+}
+
+/**
+ * Serves a PGlite database to `pg` clients on 127.0.0.1 (a port; 0 picks a free one) or on a
+ * Unix socket (its path, as the tests' databases use). `stop` closes the server, then PGlite.
+ */
+export async function servePGlite(
+  pglite: PGlite,
+  listen: { port: number } | { path: string },
+): Promise<{ address: string; stop: () => Promise<void> }> {
   // Every connection shares PGlite's single backend: queries run one at a time.
   const server = new PGLiteSocketServer({
     db: pglite,
-    host: '127.0.0.1',
-    port: options.port ?? 0,
+    ...('path' in listen ? { path: listen.path } : { host: '127.0.0.1', port: listen.port }),
     maxConnections: 50,
   });
   await server.start();
-  const [, port] = server.getServerConn().split(':');
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    async stop() {
+    address: server.getServerConn(),
+    stop: async () => {
       await server.stop();
       await pglite.close();
     },

@@ -16,12 +16,12 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import { afterAll, beforeAll, inject, onTestFinished, TestRunner } from 'vitest';
 import { connectDatabase } from './client';
+import { servePGlite } from './embedded';
 import { migrateDatabase, migrationsFolder } from './migrate';
 
 /** Where files copy their database from; made by test/global-setup.ts, given by `inject`. */
@@ -152,16 +152,7 @@ function embeddedFromTemplate(dumpFile: string): FileDatabase {
     async create() {
       const dump = new Blob([await readFile(dumpFile)]);
       const pglite = await PGlite.create({ loadDataDir: dump });
-      const server = new PGLiteSocketServer({
-        db: pglite,
-        path: join(socketDir, '.s.PGSQL.5432'),
-        maxConnections: 50,
-      });
-      await server.start();
-      stop = async () => {
-        await server.stop();
-        await pglite.close();
-      };
+      ({ stop } = await servePGlite(pglite, { path: join(socketDir, '.s.PGSQL.5432') }));
     },
     async drop() {
       await stop();
