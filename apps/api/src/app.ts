@@ -25,7 +25,7 @@ import { createFilesService } from './files/service';
 import { createUploadsService } from './files/uploads';
 import { errorHandler, unknownRoute } from './http/errors';
 import type { ShutdownState } from './http/graceful-shutdown';
-import { defineRequestLog, requestLogger } from './http/logger';
+import { requestLogger } from './http/logger';
 import { noStore } from './http/no-store';
 import { trustProxy } from './http/trust-proxy';
 import { requireSameOrigin } from './http/same-origin';
@@ -77,8 +77,7 @@ export function createApp(deps: AppDeps) {
   // The page uploads straight to the bucket: where that is another origin, CSP must allow it.
   const bucket = config.s3.publicEndpoint && new URL(config.s3.publicEndpoint).origin;
   app.use(securityHeaders({ https: !config.isLocal, connectSrc: bucket ? [bucket] : [] }));
-  defineRequestLog(app.request, deps.logger);
-  app.use(requestLogger(deps.logger));
+  app.use(requestLogger(app, deps.logger));
   app.use(healthRouter({ checks: deps.readinessChecks, shutdown: deps.shutdown }));
   app.use(versionRouter({ build: config.build }));
   if (deps.webRoot) app.use(express.static(deps.webRoot));

@@ -117,14 +117,10 @@ export function sessionMiddleware(config: Config, sessionStore: session.Store): 
     let originalContent: string;
     let savedContent: string | undefined;
 
-    // The session's content as the answer ends, worked out once for both decisions below.
-    let ending: { sess: session.Session; content: string } | undefined;
-    const contentOf = (sess: session.Session) =>
-      ending?.sess === sess ? ending.content : content(sess);
     const isModified = (sess: session.Session) =>
-      originalId !== sess.id || originalContent !== contentOf(sess);
+      originalId !== sess.id || originalContent !== content(sess);
     const isSaved = (sess: session.Session) =>
-      originalId === sess.id && savedContent === contentOf(sess);
+      originalId === sess.id && savedContent === content(sess);
 
     // Remembers what the request's own session last saved, as express-session's save does.
     const track = (sess: session.Session) => {
@@ -159,7 +155,6 @@ export function sessionMiddleware(config: Config, sessionStore: session.Store): 
     let saving = true;
     res.end = ((...args: unknown[]) => {
       const sess = req.session as session.Session | undefined;
-      ending = sess && { sess, content: content(sess) };
       const mustSave =
         saving &&
         sess &&

@@ -15,7 +15,7 @@ import { inject } from 'vitest';
 import { createApp, type AppDeps } from '../src/app';
 import { createPostgresAttemptCounter } from '../src/auth/attempts/postgres';
 import { SIGN_IN_WINDOW_MS } from '../src/auth/throttle';
-import { createSessionStore } from '../src/session';
+import { createSessionStore, SESSION_COOKIE } from '../src/session';
 
 /** An app for the tests of the describe or test that builds it, released after them. */
 export function buildTestApp(env: Record<string, string> = {}, overrides: Partial<AppDeps> = {}) {
@@ -97,5 +97,5 @@ export async function mailedToken(to: string, subject: RegExp): Promise<string> 
 
 export function sessionCookie(response: request.Response): string | undefined {
   const cookies = response.headers['set-cookie'] as unknown as string[] | undefined;
-  return cookies?.find((cookie) => cookie.startsWith('shipshape.sid='));
+  return cookies?.find((cookie) => cookie.startsWith(`${SESSION_COOKIE}=`));
 }

@@ -8,7 +8,7 @@
 // tenth of a request's CPU (ADR 026). Here the line is written by the logger itself, and a child
 // logger is made only when a handler asks for `req.log`. The lines keep pino-http's shape.
 import { randomUUID } from 'node:crypto';
-import type { Request, RequestHandler } from 'express';
+import type { Express, Request, RequestHandler } from 'express';
 import type { Logger } from '@shipshape/logger';
 
 declare module 'http' {
@@ -28,20 +28,19 @@ const madeLog = Symbol('req.log');
 type LoggedRequest = Request & { [lazyLog]?: () => Logger; [madeLog]?: Logger };
 
 /**
- * `req.log`, made the first time a handler asks for it. The accessor lives on the app's request
+ * The access log for `app`'s requests, and `req.log`, made the first time a handler asks for it
+ * (before this middleware has run: `logger` itself). The accessor lives on the app's request
  * prototype: defining it on each request instead made V8 give every request object a slower
  * shape of its own, which cost more than the access line itself (ADR 026).
  */
-export function defineRequestLog(requestPrototype: Request, fallback: Logger): void {
-  Object.defineProperty(requestPrototype, 'log', {
+export function requestLogger(app: Express, logger: Logger): RequestHandler {
+  Object.defineProperty(app.request, 'log', {
     configurable: true,
     get(this: LoggedRequest) {
-      return (this[madeLog] ??= this[lazyLog]?.() ?? fallback);
+      return (this[madeLog] ??= this[lazyLog]?.() ?? logger);
     },
   });
-}
 
-export function requestLogger(logger: Logger): RequestHandler {
   // Its lines hold only the fields below, none of them secret, so the redaction every other
   // line goes through (packages/logger) is skipped: it was a quarter of the line's cost.
   const access = logger.child({}, { redact: [] });
