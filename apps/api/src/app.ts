@@ -25,7 +25,9 @@ import { createFilesService } from './files/service';
 import { createUploadsService } from './files/uploads';
 import { errorHandler, unknownRoute } from './http/errors';
 import type { ShutdownState } from './http/graceful-shutdown';
+import { jsonAsText } from './http/json-response';
 import { requestLogger } from './http/logger';
+import { rememberRoutePatterns } from './http/route-pattern';
 import { noStore } from './http/no-store';
 import { trustProxy } from './http/trust-proxy';
 import { requireSameOrigin } from './http/same-origin';
@@ -70,6 +72,8 @@ export function createApp(deps: AppDeps) {
   // Express hashes every JSON answer for an ETag; the API's answers are never stored (no-store),
   // so no browser ever sends it back, and the hash was pure cost (ADR 026).
   app.set('etag', false);
+  jsonAsText(app);
+  rememberRoutePatterns(app);
   deps.metrics?.instrument(app);
   // A refusal sent before the body is read closes the connection instead of reading the rest.
   app.use(closeIfBodyUnread);

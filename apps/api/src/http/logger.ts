@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Express, Request, RequestHandler } from 'express';
 import type { Logger } from '@shipshape/logger';
+import { routePatternOf } from './route-pattern';
 
 declare module 'http' {
   interface IncomingMessage {
@@ -66,20 +67,17 @@ export function requestLogger(app: Express, logger: Logger): RequestHandler {
     };
     req[lazyLog] = () => logger.child(about);
 
-    const done = () => {
-      res.off('finish', done);
-      res.off('close', done);
+    // 'close' follows 'finish' on every answer, and comes alone when the client left first.
+    res.once('close', () => {
       const line = {
         ...about,
         res: { statusCode: res.statusCode },
         responseTime: elapsed(started),
       };
-      const message = `${describe(req)} ${res.statusCode}`;
+      const message = `${describe(req, about.req.url)} ${res.statusCode}`;
       if (res.statusCode >= 500) access.error(line, message);
       else access.info(line, `${message} ${line.responseTime} ms`);
-    };
-    res.on('finish', done);
-    res.on('close', done);
+    });
     next();
   };
 }
@@ -90,24 +88,11 @@ function elapsed(since: number): number {
 
 /**
  * "GET /api/files/3f0c…/content (/api/files/:id/content)": the full path, never relative to a
- * router, then the route pattern that matched, which groups the lines of one endpoint.
+ * router, then the pattern of the route that matched, which groups the lines of one endpoint.
  */
-function describe(req: Request): string {
-  const path = pathOf(req.originalUrl);
-  const route = routePattern(req, path);
+function describe(req: Request, path: string): string {
+  const route = routePatternOf(req);
   return `${req.method} ${path}${route && route !== path ? ` (${route})` : ''}`;
-}
-
-// A route's pattern ("/:id/content") matches the last segments of the path; the segments before
-// them are where its router is mounted. (req.baseUrl says that too, but only until an error
-// leaves the router, and errors are answered after that.)
-function routePattern(req: Request, path: string): string | undefined {
-  const pattern = (req.route as { path?: unknown } | undefined)?.path;
-  if (typeof pattern !== 'string') return undefined;
-  const routeSegments = pattern.split('/').filter(Boolean);
-  const pathSegments = path.split('/').filter(Boolean);
-  const mount = pathSegments.slice(0, pathSegments.length - routeSegments.length);
-  return `/${[...mount, ...routeSegments].join('/')}`;
 }
 
 function pathOf(url: string | undefined): string {

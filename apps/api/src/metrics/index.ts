@@ -25,7 +25,7 @@ export function createMetrics({ redis, processMetrics = false }: MetricsOptions 
 
     /** Times every request that follows, and serves GET /metrics. Call it before any route. */
     instrument(app: Express): void {
-      app.use(observeRequests(app, registry));
+      app.use(observeRequests(registry));
       app.get('/metrics', async (_req, res) => {
         const body = await registry.metrics();
         res.set('Cache-Control', 'no-store').type(registry.contentType).send(body);
