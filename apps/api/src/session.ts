@@ -174,7 +174,8 @@ export function sessionMiddleware(config: Config, sessionStore: session.Store): 
 
     const start = () => {
       originalId = req.sessionID;
-      originalContent = content(req.session);
+      // A session just loaded was measured for savedContent: the same string.
+      originalContent = savedContent ?? content(req.session);
       track(req.session);
       next();
     };
