@@ -36,6 +36,19 @@ interface Mail {
 
 const product = 'Shipshape';
 
+/**
+ * A notice reports a change to an account, with nothing to click: it goes to the account's
+ * address (`is`), or to the address it had before (`was`). `more` follows the reason.
+ */
+function notice(
+  address: 'is' | 'was',
+  { subject, paragraphs }: Pick<Mail, 'subject' | 'paragraphs'>,
+  more: Inline[] = [],
+): Mail {
+  const reason = `You got this mail because this ${address} the address of a ${product} account.`;
+  return { subject, paragraphs, footer: [reason, ...more] };
+}
+
 const mails: Record<EmailTemplate, (content: EmailContent) => Mail> = {
   'verify-email': (c) => ({
     subject: `Confirm your email address for ${product}`,
@@ -63,18 +76,18 @@ const mails: Record<EmailTemplate, (content: EmailContent) => Mail> = {
       '. If it was not you, ignore it: your password stays as it is.',
     ],
   }),
-  'password-changed': (c) => ({
-    subject: `Your ${product} password was changed`,
-    paragraphs: [
-      [`The password of your ${product} account was just changed.`],
-      [
-        'If this was not you, reset your password at ',
-        { url: c.siteUrl },
-        ' ("Forgot your password?" on the sign-in page) right away.',
+  'password-changed': (c) =>
+    notice('is', {
+      subject: `Your ${product} password was changed`,
+      paragraphs: [
+        [`The password of your ${product} account was just changed.`],
+        [
+          'If this was not you, reset your password at ',
+          { url: c.siteUrl },
+          ' ("Forgot your password?" on the sign-in page) right away.',
+        ],
       ],
-    ],
-    footer: [`You got this mail because this is the address of a ${product} account.`],
-  }),
+    }),
   'confirm-email-change': (c) => ({
     subject: `Confirm your new email address for ${product}`,
     paragraphs: [
@@ -90,46 +103,46 @@ const mails: Record<EmailTemplate, (content: EmailContent) => Mail> = {
       '. If it was not you, ignore it: the address is not used unless the link is opened.',
     ],
   }),
-  'email-change-requested': (c) => ({
-    subject: `Your ${product} email address is about to change`,
-    paragraphs: [
-      [
-        `Someone asked to change the email address of your ${product} account to ${required(c, 'newEmail')}.`,
+  'email-change-requested': (c) =>
+    notice('is', {
+      subject: `Your ${product} email address is about to change`,
+      paragraphs: [
+        [
+          `Someone asked to change the email address of your ${product} account to ${required(c, 'newEmail')}.`,
+        ],
+        ['Nothing changes until that address is confirmed with the link we sent to it.'],
+        [
+          'If this was not you, someone knows your password: sign in at ',
+          { url: c.siteUrl },
+          ' and change it now.',
+        ],
       ],
-      ['Nothing changes until that address is confirmed with the link we sent to it.'],
-      [
-        'If this was not you, someone knows your password: sign in at ',
-        { url: c.siteUrl },
-        ' and change it now.',
+    }),
+  'email-changed': (c) =>
+    notice('was', {
+      subject: `Your ${product} email address was changed`,
+      paragraphs: [
+        [`The email address of your ${product} account is now ${required(c, 'newEmail')}.`],
+        ['Mail about the account goes there from now on, and you sign in with it.'],
+        [
+          'If this was not you, ',
+          ...contactSite(c),
+          ' right away: this address no longer controls the account.',
+        ],
       ],
-    ],
-    footer: [`You got this mail because this is the address of a ${product} account.`],
-  }),
-  'email-changed': (c) => ({
-    subject: `Your ${product} email address was changed`,
-    paragraphs: [
-      [`The email address of your ${product} account is now ${required(c, 'newEmail')}.`],
-      ['Mail about the account goes there from now on, and you sign in with it.'],
-      [
-        'If this was not you, contact the people who run ',
-        { url: c.siteUrl },
-        ' right away: this address no longer controls the account.',
-      ],
-    ],
-    footer: [`You got this mail because this was the address of a ${product} account.`],
-  }),
-  'account-deleted': (c) => ({
-    subject: `Your ${product} account was deleted`,
-    paragraphs: [
-      [`Your ${product} account and everything in it have been deleted, as you asked.`],
-      ['You can sign up again at any time at ', { url: c.siteUrl }, '.'],
-    ],
-    footer: [
-      `You got this mail because this was the address of a ${product} account. If you did not ask for this, contact the people who run `,
-      { url: c.siteUrl },
-      '.',
-    ],
-  }),
+    }),
+  'account-deleted': (c) =>
+    notice(
+      'was',
+      {
+        subject: `Your ${product} account was deleted`,
+        paragraphs: [
+          [`Your ${product} account and everything in it have been deleted, as you asked.`],
+          ['You can sign up again at any time at ', { url: c.siteUrl }, '.'],
+        ],
+      },
+      [' If you did not ask for this, ', ...contactSite(c), '.'],
+    ),
 };
 
 /** The subject and both bodies of one mail. Throws when the template's content is missing. */
@@ -142,6 +155,11 @@ export function renderEmail(
   const mail = mails[template](content);
   return { subject: mail.subject, text: toText(mail), html: toHtml(mail) };
 }
+
+const contactSite = (c: EmailContent): Inline[] => [
+  'contact the people who run ',
+  { url: c.siteUrl },
+];
 
 function required(content: EmailContent, field: 'link' | 'newEmail'): string {
   const value = content[field];
