@@ -37,17 +37,13 @@ interface Mail {
 const product = 'Shipshape';
 
 /**
- * A notice reports a change to an account, with nothing to click: it goes to the account's
- * address (`is`), or to the address it had before (`was`). `more` follows the reason.
+ * The footer of a notice, a mail that reports a change to an account: it goes to the account's
+ * address (`is`), or to the address it had (`was`). `more` follows the reason.
  */
-function notice(
-  address: 'is' | 'was',
-  { subject, paragraphs }: Pick<Mail, 'subject' | 'paragraphs'>,
-  more: Inline[] = [],
-): Mail {
-  const reason = `You got this mail because this ${address} the address of a ${product} account.`;
-  return { subject, paragraphs, footer: [reason, ...more] };
-}
+const noticeFooter = (address: 'is' | 'was', ...more: Inline[]): Inline[] => [
+  `You got this mail because this ${address} the address of a ${product} account.`,
+  ...more,
+];
 
 const mails: Record<EmailTemplate, (content: EmailContent) => Mail> = {
   'verify-email': (c) => ({
@@ -76,18 +72,18 @@ const mails: Record<EmailTemplate, (content: EmailContent) => Mail> = {
       '. If it was not you, ignore it: your password stays as it is.',
     ],
   }),
-  'password-changed': (c) =>
-    notice('is', {
-      subject: `Your ${product} password was changed`,
-      paragraphs: [
-        [`The password of your ${product} account was just changed.`],
-        [
-          'If this was not you, reset your password at ',
-          { url: c.siteUrl },
-          ' ("Forgot your password?" on the sign-in page) right away.',
-        ],
+  'password-changed': (c) => ({
+    subject: `Your ${product} password was changed`,
+    paragraphs: [
+      [`The password of your ${product} account was just changed.`],
+      [
+        'If this was not you, reset your password at ',
+        { url: c.siteUrl },
+        ' ("Forgot your password?" on the sign-in page) right away.',
       ],
-    }),
+    ],
+    footer: noticeFooter('is'),
+  }),
   'confirm-email-change': (c) => ({
     subject: `Confirm your new email address for ${product}`,
     paragraphs: [
@@ -103,46 +99,47 @@ const mails: Record<EmailTemplate, (content: EmailContent) => Mail> = {
       '. If it was not you, ignore it: the address is not used unless the link is opened.',
     ],
   }),
-  'email-change-requested': (c) =>
-    notice('is', {
-      subject: `Your ${product} email address is about to change`,
-      paragraphs: [
-        [
-          `Someone asked to change the email address of your ${product} account to ${required(c, 'newEmail')}.`,
-        ],
-        ['Nothing changes until that address is confirmed with the link we sent to it.'],
-        [
-          'If this was not you, someone knows your password: sign in at ',
-          { url: c.siteUrl },
-          ' and change it now.',
-        ],
+  'email-change-requested': (c) => ({
+    subject: `Your ${product} email address is about to change`,
+    paragraphs: [
+      [
+        `Someone asked to change the email address of your ${product} account to ${required(c, 'newEmail')}.`,
       ],
-    }),
-  'email-changed': (c) =>
-    notice('was', {
-      subject: `Your ${product} email address was changed`,
-      paragraphs: [
-        [`The email address of your ${product} account is now ${required(c, 'newEmail')}.`],
-        ['Mail about the account goes there from now on, and you sign in with it.'],
-        [
-          'If this was not you, ',
-          ...contactSite(c),
-          ' right away: this address no longer controls the account.',
-        ],
+      ['Nothing changes until that address is confirmed with the link we sent to it.'],
+      [
+        'If this was not you, someone knows your password: sign in at ',
+        { url: c.siteUrl },
+        ' and change it now.',
       ],
-    }),
-  'account-deleted': (c) =>
-    notice(
+    ],
+    footer: noticeFooter('is'),
+  }),
+  'email-changed': (c) => ({
+    subject: `Your ${product} email address was changed`,
+    paragraphs: [
+      [`The email address of your ${product} account is now ${required(c, 'newEmail')}.`],
+      ['Mail about the account goes there from now on, and you sign in with it.'],
+      [
+        'If this was not you, contact the people who run ',
+        { url: c.siteUrl },
+        ' right away: this address no longer controls the account.',
+      ],
+    ],
+    footer: noticeFooter('was'),
+  }),
+  'account-deleted': (c) => ({
+    subject: `Your ${product} account was deleted`,
+    paragraphs: [
+      [`Your ${product} account and everything in it have been deleted, as you asked.`],
+      ['You can sign up again at any time at ', { url: c.siteUrl }, '.'],
+    ],
+    footer: noticeFooter(
       'was',
-      {
-        subject: `Your ${product} account was deleted`,
-        paragraphs: [
-          [`Your ${product} account and everything in it have been deleted, as you asked.`],
-          ['You can sign up again at any time at ', { url: c.siteUrl }, '.'],
-        ],
-      },
-      [' If you did not ask for this, ', ...contactSite(c), '.'],
+      ' If you did not ask for this, contact the people who run ',
+      { url: c.siteUrl },
+      '.',
     ),
+  }),
 };
 
 /** The subject and both bodies of one mail. Throws when the template's content is missing. */
@@ -155,11 +152,6 @@ export function renderEmail(
   const mail = mails[template](content);
   return { subject: mail.subject, text: toText(mail), html: toHtml(mail) };
 }
-
-const contactSite = (c: EmailContent): Inline[] => [
-  'contact the people who run ',
-  { url: c.siteUrl },
-];
 
 function required(content: EmailContent, field: 'link' | 'newEmail'): string {
   const value = content[field];
