@@ -18,21 +18,10 @@ for (const { name, width, height } of widths) {
   test.describe(`at ${width} px (${name})`, () => {
     test.use({ viewport: { width, height } });
 
-    test('screenshots the signed-out and signed-in views', async ({ page }, testInfo) => {
-      // project.outputDir is the config's outputDir (test-results/), resolved to a full path.
-      const shot = (view: string) => ({
-        path: join(
-          testInfo.project.outputDir,
-          'screenshots',
-          testInfo.project.name,
-          `${view}-${width}.png`,
-        ),
-        fullPage: true,
-      });
-
+    test('screenshots the signed-out and signed-in views', async ({ page }) => {
       await page.goto('/');
       await expect(page.getByRole('form', { name: 'Sign in' })).toBeVisible();
-      await review(page, shot('signed-out'));
+      await review(page, 'signed-out');
 
       // Setting up through the API is quicker; notes.spec.ts covers doing it by hand.
       // page.request shares the page's cookies, so the browser is signed in afterwards.
@@ -50,20 +39,10 @@ for (const { name, width, height } of widths) {
 
       await page.reload();
       await expect(page.getByRole('heading', { name: 'Packing list' })).toBeVisible();
-      await review(page, shot('signed-in'));
+      await review(page, 'signed-in');
     });
 
-    test('screenshots the files section and a finished export', async ({ page }, testInfo) => {
-      const shot = (view: string) => ({
-        path: join(
-          testInfo.project.outputDir,
-          'screenshots',
-          testInfo.project.name,
-          `${view}-${width}.png`,
-        ),
-        fullPage: true,
-      });
-
+    test('screenshots the files section and a finished export', async ({ page }) => {
       await page.goto('/');
       await expect(page.getByRole('form', { name: 'Sign in' })).toBeVisible();
       // A real PNG to upload, with something to see in its thumbnail: the sign-in page itself.
@@ -90,19 +69,10 @@ for (const { name, width, height } of widths) {
       await expect(page.getByRole('link', { name: 'Download export' })).toBeVisible({
         timeout: 15_000,
       });
-      await review(page, shot('files'));
+      await review(page, 'files');
     });
 
-    test('screenshots an upload under way and a refused file', async ({ page }, testInfo) => {
-      const shot = (view: string) => ({
-        path: join(
-          testInfo.project.outputDir,
-          'screenshots',
-          testInfo.project.name,
-          `${view}-${width}.png`,
-        ),
-        fullPage: true,
-      });
+    test('screenshots an upload under way and a refused file', async ({ page }) => {
       const registered = await page.request.post('/api/auth/register', {
         data: {
           email: `screenshots-upload-${Date.now()}-${width}@example.test`,
@@ -118,7 +88,7 @@ for (const { name, width, height } of widths) {
       });
       await page.goto('/');
       await expect(page.getByText('Refused', { exact: true })).toBeVisible({ timeout: 15_000 });
-      await review(page, shot('file-refused'));
+      await review(page, 'file-refused');
 
       // Slowed to 200 KB/s, the upload stays under way while it is photographed.
       const cdp = await page.context().newCDPSession(page);
@@ -141,7 +111,7 @@ for (const { name, width, height } of widths) {
       await expect(page.getByRole('progressbar')).toHaveAccessibleName(/ — [1-9]\d?%$/, {
         timeout: 15_000,
       });
-      await review(page, shot('upload-under-way'));
+      await review(page, 'upload-under-way');
       await page.getByRole('button', { name: 'Cancel upload' }).click();
       await expect(page.getByText(/^The upload of .* was cancelled\.$/)).toBeVisible();
     });
@@ -149,32 +119,23 @@ for (const { name, width, height } of widths) {
     test('screenshots the account pages and where the links in mails lead', async ({
       page,
     }, testInfo) => {
-      const shot = (view: string) => ({
-        path: join(
-          testInfo.project.outputDir,
-          'screenshots',
-          testInfo.project.name,
-          `${view}-${width}.png`,
-        ),
-        fullPage: true,
-      });
       const mail = mailbox(
         testInfo.project.name === 'production' ? production.mailUrl : local.mailUrl,
       );
 
       await page.goto('/#forgot-password');
       await expect(page.getByRole('heading', { name: 'Forgot your password?' })).toBeVisible();
-      await review(page, shot('forgot-password'));
+      await review(page, 'forgot-password');
 
       // A token nobody was sent: the page for a link that does not work.
       await page.goto('/#reset-password=not-a-token-we-sent');
       await expect(page.getByRole('heading', { name: 'Choose a new password' })).toBeVisible();
-      await review(page, shot('reset-password'));
+      await review(page, 'reset-password');
       const reset = page.getByRole('form', { name: 'Choose a new password' });
       await reset.getByLabel('New password').fill('correct horse battery staple');
       await reset.getByRole('button', { name: 'Save new password' }).click();
       await expect(page.getByRole('heading', { name: 'This link does not work' })).toBeVisible();
-      await review(page, shot('link-invalid'));
+      await review(page, 'link-invalid');
 
       const email = `screenshots-account-${Date.now()}-${width}@example.test`;
       const registered = await page.request.post('/api/auth/register', {
@@ -186,24 +147,31 @@ for (const { name, width, height } of widths) {
       await page.goto('/#account');
       await page.reload();
       await expect(page.getByText('This device')).toBeVisible();
-      await review(page, shot('account'));
+      await review(page, 'account');
 
       const verify = await mail.waitFor({ to: email, subject: /^Confirm your email address/ });
       await page.goto(linkIn(verify));
       await expect(page.getByRole('heading', { name: 'Your address is verified' })).toBeVisible();
-      await review(page, shot('verify-email'));
+      await review(page, 'verify-email');
     });
   });
 }
 
-/** Photographs the view, then has axe check it: no WCAG 2.1 A or AA violation. */
-async function review(page: Page, options: { path: string; fullPage: boolean }) {
-  await page.screenshot(options);
+/**
+ * Photographs the view (test-results/screenshots/<project>/<view>-<width>.png), then has axe
+ * check it: no WCAG 2.1 A or AA violation.
+ */
+async function review(page: Page, view: string) {
+  const { project } = test.info();
+  // project.outputDir is the config's outputDir (test-results/), resolved to a full path.
+  const width = page.viewportSize()?.width;
+  const path = join(project.outputDir, 'screenshots', project.name, `${view}-${width}.png`);
+  await page.screenshot({ path, fullPage: true });
   const { violations } = await new AxeBuilder({ page })
     .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
     .analyze();
   const found = violations.map(
     (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`,
   );
-  expect(found, `axe on ${options.path}`).toEqual([]);
+  expect(found, `axe on ${path}`).toEqual([]);
 }

@@ -1,22 +1,12 @@
 // The account view's "Email address" section: the address, whether it is confirmed, a change
 // waiting for its link, and the form to change it (which needs the current password).
 
+import { setUpAccountForm } from './account-form.js';
 import { api } from './api.js';
-import { clearFieldErrors, reportError, whileSubmitting } from './feedback.js';
 
 const address = document.getElementById('account-email');
 const badge = document.getElementById('account-email-badge');
 const pending = document.getElementById('account-pending-email');
-const form = document.getElementById('email-form');
-const status = document.getElementById('email-status');
-
-// These errors carry no `fields` but concern one field; show them there.
-const fieldForCode = { email_taken: 'newEmail', invalid_credentials: 'currentPassword' };
-
-function fieldsOf(error) {
-  const field = fieldForCode[error.code];
-  return field ? { [field]: error.message } : error.fields;
-}
 
 /** Wires up the change form. `onSessionEnded()` runs when the API answers 401 for the session. */
 export function setUpAccountEmail({ onSessionEnded }) {
@@ -26,25 +16,21 @@ export function setUpAccountEmail({ onSessionEnded }) {
       : '';
   }
 
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    status.textContent = '';
-    void whileSubmitting(form, async () => {
-      const data = new FormData(form);
-      try {
-        const { message, pendingEmail } = await api.changeEmail({
-          newEmail: String(data.get('newEmail')).trim(),
-          // Passwords are sent exactly as typed: spaces may be part of them.
-          currentPassword: String(data.get('currentPassword')),
-        });
-        form.reset();
-        showPending(pendingEmail);
-        status.textContent = message;
-      } catch (error) {
-        if (error.code === 'unauthenticated') onSessionEnded();
-        else reportError(form, error, fieldsOf(error));
-      }
-    });
+  const form = setUpAccountForm({
+    form: document.getElementById('email-form'),
+    status: document.getElementById('email-status'),
+    // These errors carry no `fields` naming this form's inputs but concern one; show them there.
+    fieldForCode: { email_taken: 'newEmail', invalid_credentials: 'currentPassword' },
+    onSessionEnded,
+    async send(data) {
+      const { message, pendingEmail } = await api.changeEmail({
+        newEmail: String(data.get('newEmail')).trim(),
+        // Passwords are sent exactly as typed: spaces may be part of them.
+        currentPassword: String(data.get('currentPassword')),
+      });
+      showPending(pendingEmail);
+      return message;
+    },
   });
 
   return {
@@ -60,9 +46,7 @@ export function setUpAccountEmail({ onSessionEnded }) {
       address.textContent = '';
       badge.textContent = '';
       pending.textContent = '';
-      status.textContent = '';
       form.reset();
-      clearFieldErrors(form);
     },
   };
 }

@@ -2,6 +2,7 @@
 // a download link, and a delete button with an inline confirmation.
 
 import { api } from './api.js';
+import { confirmDelete } from './confirm-delete.js';
 import { formatBytes } from './format.js';
 
 const template = document.getElementById('file-template');
@@ -72,10 +73,7 @@ function renderPreview(item, file) {
  */
 export function createFileCard(file, { onDeleted, onError }) {
   const item = template.content.firstElementChild.cloneNode(true);
-  const actions = item.querySelector('.file-actions');
-  const confirm = item.querySelector('.file-confirm');
   const image = item.querySelector('.file-thumbnail');
-  const button = (action) => item.querySelector(`[data-action="${action}"]`);
 
   // A thumbnail that cannot be loaded leaves the type icon in its place, not a broken image.
   image.addEventListener('error', () => {
@@ -83,30 +81,15 @@ export function createFileCard(file, { onDeleted, onError }) {
     item.querySelector('.file-icon').hidden = false;
   });
 
-  function showActions(focusTarget) {
-    actions.hidden = false;
-    confirm.hidden = true;
-    focusTarget.focus();
-  }
-
-  button('delete').addEventListener('click', () => {
-    actions.hidden = true;
-    confirm.hidden = false;
-    // Focus the safe choice, so a stray Enter does not delete anything.
-    button('cancel-delete').focus();
-  });
-
-  button('cancel-delete').addEventListener('click', () => showActions(button('delete')));
-
-  button('confirm-delete').addEventListener('click', async () => {
-    try {
-      await api.deleteFile(file.id);
-    } catch (error) {
-      // A 404 means it is already gone, which is what the person asked for.
-      if (error.status !== 404) return onError(error);
-    }
-    item.remove();
-    onDeleted();
+  confirmDelete(item, {
+    actions: item.querySelector('.file-actions'),
+    confirm: item.querySelector('.file-confirm'),
+    deleteOnServer: () => api.deleteFile(file.id),
+    onDeleted() {
+      item.remove();
+      onDeleted();
+    },
+    onError,
   });
 
   render(item, file);

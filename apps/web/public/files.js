@@ -5,13 +5,11 @@
 import { api } from './api.js';
 import { createFileCard } from './file-card.js';
 import { showAlert } from './feedback.js';
+import { pagedList } from './paged-list.js';
 import { createPoller } from './poller.js';
 import { setUpUpload } from './upload.js';
 
 const heading = document.getElementById('files-heading');
-const list = document.getElementById('file-list');
-const emptyState = document.getElementById('files-empty');
-const loadMoreButton = document.getElementById('load-more-files');
 const announcer = document.getElementById('files-status');
 
 // 'refused': the worker found the file was not what it claimed, and deleted it.
@@ -24,15 +22,10 @@ const isSettled = (file) => ['ready', 'failed', 'refused'].includes(file.status)
 export function setUpFiles({ onSessionEnded }) {
   // The card of each file shown, by id, so that polled versions reach the right one.
   const cards = new Map();
-  let nextCursor = null;
 
   function handleError(error) {
     if (error.status === 401) onSessionEnded();
     else showAlert(error.message);
-  }
-
-  function updateEmptyState() {
-    emptyState.hidden = list.children.length > 0;
   }
 
   function forget(id) {
@@ -55,7 +48,7 @@ export function setUpFiles({ onSessionEnded }) {
       if (error.status !== 404) return handleError(error);
       cards.get(id)?.item.remove();
       forget(id);
-      updateEmptyState();
+      files.updateEmptyState();
     },
   });
 
@@ -63,7 +56,7 @@ export function setUpFiles({ onSessionEnded }) {
     const card = createFileCard(file, {
       onDeleted() {
         forget(file.id);
-        updateEmptyState();
+        files.updateEmptyState();
         // The focused button went away with the file; put focus somewhere sensible.
         heading.focus();
       },
@@ -74,45 +67,31 @@ export function setUpFiles({ onSessionEnded }) {
     return card.item;
   }
 
-  async function loadPage(cursor) {
-    try {
+  const files = pagedList({
+    list: document.getElementById('file-list'),
+    emptyState: document.getElementById('files-empty'),
+    loadMoreButton: document.getElementById('load-more-files'),
+    async fetchPage(cursor) {
       const page = await api.listFiles(cursor);
-      list.append(...page.files.map(cardFor));
-      nextCursor = page.nextCursor;
-      loadMoreButton.hidden = nextCursor === null;
-      updateEmptyState();
-    } catch (error) {
-      handleError(error);
-    }
-  }
+      return { items: page.files, nextCursor: page.nextCursor };
+    },
+    render: cardFor,
+    focusable: 'a, button',
+    onError: handleError,
+  });
 
   const upload = setUpUpload({
-    onUploaded(file) {
-      list.prepend(cardFor(file));
-      updateEmptyState();
-    },
+    onUploaded: (file) => files.prepend(cardFor(file)),
     onSessionEnded,
   });
 
-  loadMoreButton.addEventListener('click', async () => {
-    const shownBefore = list.children.length;
-    loadMoreButton.disabled = true;
-    await loadPage(nextCursor);
-    loadMoreButton.disabled = false;
-    // After the last page the focused button disappears: continue at the first new file.
-    if (loadMoreButton.hidden) list.children[shownBefore]?.querySelector('a, button')?.focus();
-  });
-
   return {
-    load: () => Promise.all([upload.load(), loadPage(null)]),
+    load: () => Promise.all([upload.load(), files.load()]),
     reset() {
       poller.stopAll();
       upload.reset();
       cards.clear();
-      list.replaceChildren();
-      nextCursor = null;
-      loadMoreButton.hidden = true;
-      emptyState.hidden = true;
+      files.reset();
       announcer.textContent = '';
     },
   };

@@ -1,6 +1,7 @@
 // One note in the list: shows it, edits it inline and deletes it after an inline confirmation.
 
 import { api } from './api.js';
+import { confirmDelete } from './confirm-delete.js';
 import { clearFieldErrors, showAlert, whileSubmitting } from './feedback.js';
 
 const template = document.getElementById('note-template');
@@ -82,23 +83,12 @@ export function createNoteCard(note, { onDeleted, onError }) {
     });
   });
 
-  button('delete').addEventListener('click', () => {
-    actions.hidden = true;
-    confirm.hidden = false;
-    // Focus the safe choice, so a stray Enter does not delete anything.
-    button('cancel-delete').focus();
-  });
-
-  button('cancel-delete').addEventListener('click', () => showView(button('delete')));
-
-  button('confirm-delete').addEventListener('click', async () => {
-    try {
-      await api.deleteNote(note.id);
-    } catch (error) {
-      // A 404 means it is already gone, which is what the person asked for.
-      if (error.status !== 404) return onError(error);
-    }
-    remove();
+  confirmDelete(item, {
+    actions,
+    confirm,
+    deleteOnServer: () => api.deleteNote(note.id),
+    onDeleted: remove,
+    onError,
   });
 
   render(item, note);

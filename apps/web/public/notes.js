@@ -4,35 +4,26 @@
 import { api } from './api.js';
 import { clearFieldErrors, reportError, showAlert, whileSubmitting } from './feedback.js';
 import { createNoteCard } from './note-card.js';
+import { pagedList } from './paged-list.js';
 
 const heading = document.getElementById('notes-heading');
 const createForm = document.getElementById('note-create-form');
-const list = document.getElementById('note-list');
-const emptyState = document.getElementById('notes-empty');
-const loadMoreButton = document.getElementById('load-more');
 
 /**
  * Wires up the notes view. `onSessionEnded()` runs when the API answers 401: the session
  * expired or was signed out elsewhere. Returns `load()` (first page) and `reset()`.
  */
 export function setUpNotes({ onSessionEnded }) {
-  // The opaque cursor for the next page, or null when the last page is shown.
-  let nextCursor = null;
-
   function handleError(error, form) {
     if (error.status === 401) onSessionEnded();
     else if (form) reportError(form, error);
     else showAlert(error.message);
   }
 
-  function updateEmptyState() {
-    emptyState.hidden = list.children.length > 0;
-  }
-
   function cardFor(note) {
     return createNoteCard(note, {
       onDeleted() {
-        updateEmptyState();
+        notes.updateEmptyState();
         // The focused button went away with the note; put focus somewhere sensible.
         heading.focus();
       },
@@ -40,17 +31,18 @@ export function setUpNotes({ onSessionEnded }) {
     });
   }
 
-  async function loadPage(cursor) {
-    try {
+  const notes = pagedList({
+    list: document.getElementById('note-list'),
+    emptyState: document.getElementById('notes-empty'),
+    loadMoreButton: document.getElementById('load-more'),
+    async fetchPage(cursor) {
       const page = await api.listNotes(cursor);
-      list.append(...page.notes.map(cardFor));
-      nextCursor = page.nextCursor;
-      loadMoreButton.hidden = nextCursor === null;
-      updateEmptyState();
-    } catch (error) {
-      handleError(error);
-    }
-  }
+      return { items: page.notes, nextCursor: page.nextCursor };
+    },
+    render: cardFor,
+    focusable: 'button',
+    onError: handleError,
+  });
 
   createForm.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -58,8 +50,7 @@ export function setUpNotes({ onSessionEnded }) {
       const data = new FormData(createForm);
       try {
         const note = await api.createNote({ title: data.get('title'), body: data.get('body') });
-        list.prepend(cardFor(note));
-        updateEmptyState();
+        notes.prepend(cardFor(note));
         createForm.reset();
         createForm.elements.title.focus();
       } catch (error) {
@@ -68,22 +59,10 @@ export function setUpNotes({ onSessionEnded }) {
     });
   });
 
-  loadMoreButton.addEventListener('click', async () => {
-    const shownBefore = list.children.length;
-    loadMoreButton.disabled = true;
-    await loadPage(nextCursor);
-    loadMoreButton.disabled = false;
-    // After the last page the focused button disappears: continue at the first new note.
-    if (loadMoreButton.hidden) list.children[shownBefore]?.querySelector('button')?.focus();
-  });
-
   return {
-    load: () => loadPage(null),
+    load: notes.load,
     reset() {
-      list.replaceChildren();
-      nextCursor = null;
-      loadMoreButton.hidden = true;
-      emptyState.hidden = true;
+      notes.reset();
       createForm.reset();
       clearFieldErrors(createForm);
     },

@@ -1,6 +1,8 @@
 // Sends a file straight to S3 in parts, with the API only signing and recording: the protocol is
 // ADR 031's, this client ADR 032's. It touches no DOM and imports nothing, so the page loads it
-// with import() when an upload starts, and the benchmark runs this very file in Node.
+// with import() when an upload starts, and the benchmark runs this very file in Node. That is
+// why it reads the API's errors as api.js does rather than import them: a module shared with the
+// page would become a chunk the page loads up front, which build.ts refuses.
 //
 // The API answers POST /api/files/uploads with a part size and count; parts are sent in parallel
 // to presigned URLs the API hands out a batch at a time; a failed part is sent again alone; a lost

@@ -63,21 +63,28 @@ function list(messages: CaughtMessage[], query: URLSearchParams) {
   };
 }
 
-/** A list item: the message without its bodies. */
-function summary(m: CaughtMessage) {
+/** What a list item and a whole message both say of it. */
+function envelope(m: CaughtMessage) {
   return {
     ID: m.ID,
     MessageID: m.MessageID,
-    Read: m.Read,
     From: m.From,
     To: m.To,
     Cc: m.Cc,
     Bcc: m.Bcc,
     ReplyTo: m.ReplyTo,
     Subject: m.Subject,
-    Created: m.Created,
     Tags: [],
     Size: m.Size,
+  };
+}
+
+/** A list item: the message without its bodies. */
+function summary(m: CaughtMessage) {
+  return {
+    ...envelope(m),
+    Read: m.Read,
+    Created: m.Created,
     Attachments: 0,
     Snippet: m.Snippet,
   };
@@ -85,20 +92,11 @@ function summary(m: CaughtMessage) {
 
 function full(m: CaughtMessage) {
   return {
-    ID: m.ID,
-    MessageID: m.MessageID,
-    From: m.From,
-    To: m.To,
-    Cc: m.Cc,
-    Bcc: m.Bcc,
-    ReplyTo: m.ReplyTo,
+    ...envelope(m),
     ReturnPath: m.From.Address,
-    Subject: m.Subject,
     Date: m.Date,
-    Tags: [],
     Text: m.Text,
     HTML: m.HTML,
-    Size: m.Size,
     Inline: [],
     Attachments: [],
   };

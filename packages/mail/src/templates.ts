@@ -36,6 +36,15 @@ interface Mail {
 
 const product = 'Shipshape';
 
+/**
+ * The footer of a notice, a mail that reports a change to an account: it goes to the account's
+ * address (`is`), or to the address it had (`was`). `more` follows the reason.
+ */
+const noticeFooter = (address: 'is' | 'was', ...more: Inline[]): Inline[] => [
+  `You got this mail because this ${address} the address of a ${product} account.`,
+  ...more,
+];
+
 const mails: Record<EmailTemplate, (content: EmailContent) => Mail> = {
   'verify-email': (c) => ({
     subject: `Confirm your email address for ${product}`,
@@ -73,7 +82,7 @@ const mails: Record<EmailTemplate, (content: EmailContent) => Mail> = {
         ' ("Forgot your password?" on the sign-in page) right away.',
       ],
     ],
-    footer: [`You got this mail because this is the address of a ${product} account.`],
+    footer: noticeFooter('is'),
   }),
   'confirm-email-change': (c) => ({
     subject: `Confirm your new email address for ${product}`,
@@ -103,7 +112,7 @@ const mails: Record<EmailTemplate, (content: EmailContent) => Mail> = {
         ' and change it now.',
       ],
     ],
-    footer: [`You got this mail because this is the address of a ${product} account.`],
+    footer: noticeFooter('is'),
   }),
   'email-changed': (c) => ({
     subject: `Your ${product} email address was changed`,
@@ -116,7 +125,7 @@ const mails: Record<EmailTemplate, (content: EmailContent) => Mail> = {
         ' right away: this address no longer controls the account.',
       ],
     ],
-    footer: [`You got this mail because this was the address of a ${product} account.`],
+    footer: noticeFooter('was'),
   }),
   'account-deleted': (c) => ({
     subject: `Your ${product} account was deleted`,
@@ -124,11 +133,12 @@ const mails: Record<EmailTemplate, (content: EmailContent) => Mail> = {
       [`Your ${product} account and everything in it have been deleted, as you asked.`],
       ['You can sign up again at any time at ', { url: c.siteUrl }, '.'],
     ],
-    footer: [
-      `You got this mail because this was the address of a ${product} account. If you did not ask for this, contact the people who run `,
+    footer: noticeFooter(
+      'was',
+      ' If you did not ask for this, contact the people who run ',
       { url: c.siteUrl },
       '.',
-    ],
+    ),
   }),
 };
 

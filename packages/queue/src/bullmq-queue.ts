@@ -2,7 +2,7 @@
 import { Queue } from 'bullmq';
 import { checkJobId, parsePayload, type JobName } from './jobs';
 import { silentLogger, type JobQueue, type QueueLogger, type RetryOptions } from './queue';
-import { createRedisClient, type RedisConnectionOptions } from './redis';
+import { createRedisClient, readyWithin, type RedisConnectionOptions } from './redis';
 import { maxAttempts } from './retry';
 
 // One BullMQ queue carries every job; the job name picks the handler.
@@ -60,15 +60,7 @@ export function createBullmqQueue(options: BullmqQueueOptions): JobQueue {
    */
   async function connected(): Promise<void> {
     if (redis.status === 'ready') return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        redis.off('ready', done);
-        resolve();
-      };
-      const timer = setTimeout(done, COMMAND_TIMEOUT_MS);
-      redis.once('ready', done);
-    });
+    await readyWithin(redis, COMMAND_TIMEOUT_MS);
     assertConnected();
   }
 

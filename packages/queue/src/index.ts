@@ -3,6 +3,7 @@ export * from './bullmq-queue';
 export * from './bullmq-worker';
 export * from './in-process';
 export * from './jobs';
+export * from './monitor';
 export * from './outbox';
 export * from './queue';
 export * from './recurring';

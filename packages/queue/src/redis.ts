@@ -16,6 +16,19 @@ export function createRedisClient(
     : new Redis({ ...connection, ...overrides });
 }
 
+/** Waits until the client is ready, or `ms` has passed: the caller checks which. */
+export function readyWithin(redis: Redis, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    redis.once('ready', done);
+  });
+}
+
 /**
  * Deletes every key that starts with `prefix`, a page at a time (SCAN, never KEYS or FLUSHDB):
  * how tests and throwaway environments remove what they wrote to a Redis others share.

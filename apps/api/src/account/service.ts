@@ -8,7 +8,7 @@ import { deleteAccountJobId, enqueueOrDefer, type JobQueue } from '@shipshape/qu
 import { hashPassword } from '../auth/passwords';
 import { emailTaken } from '../auth/recovery';
 import { revokeLinks } from '../auth/tokens';
-import type { UsersService } from '../auth/users';
+import { publicUserColumns, type UsersService } from '../auth/users';
 import { HttpError, notFound } from '../http/errors';
 import { writeMail } from '../mail/outbox';
 import { endSessions } from './sessions';
@@ -37,12 +37,7 @@ export function createAccountService({
   return {
     async profile(userId: string) {
       const [user] = await db
-        .select({
-          id: users.id,
-          email: users.email,
-          emailVerified: sql<boolean>`${users.emailVerifiedAt} is not null`,
-          createdAt: users.createdAt,
-        })
+        .select({ ...publicUserColumns, createdAt: users.createdAt })
         .from(users)
         .where(and(eq(users.id, userId), isNull(users.deletedAt)));
       if (!user) throw notFound('Account');

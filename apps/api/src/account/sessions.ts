@@ -5,9 +5,8 @@ import { createHash } from 'node:crypto';
 import Bowser from 'bowser';
 import type { Request, RequestHandler } from 'express';
 import { sql } from 'drizzle-orm';
-import type { Database } from '@shipshape/db';
+import type { Database, Transaction } from '@shipshape/db';
 import type { Logger } from '@shipshape/logger';
-import type { Transaction } from '../mail/outbox';
 
 /** Where and when a session began, kept in the session itself. */
 export interface DeviceInfo {

@@ -8,13 +8,7 @@ import { HttpError } from '../http/errors';
 import { writeMail } from '../mail/outbox';
 import { hashPassword } from './passwords';
 import { revokeLinks, useToken } from './tokens';
-import type { PublicUser } from './users';
-
-const publicColumns = {
-  id: users.id,
-  email: users.email,
-  emailVerified: sql<boolean>`${users.emailVerifiedAt} is not null`,
-};
+import { publicUserColumns, type PublicUser } from './users';
 
 export const emailTaken = () =>
   new HttpError(409, 'email_taken', 'An account with this email already exists.', {
@@ -31,7 +25,7 @@ export function createRecoveryService({ db }: { db: Database }) {
             .update(users)
             .set({ emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, now())` })
             .where(eq(users.id, userId))
-            .returning(publicColumns),
+            .returning(publicUserColumns),
         );
       });
     },
@@ -95,7 +89,7 @@ export function createRecoveryService({ db }: { db: Database }) {
               .update(users)
               .set({ email: newEmail, emailVerifiedAt: sql`now()` })
               .where(eq(users.id, userId))
-              .returning(publicColumns),
+              .returning(publicUserColumns),
           );
           await renameInSessions(tx, userId, newEmail);
           await revokeLinks(tx, userId);

@@ -10,11 +10,10 @@ import {
   users,
   type AccountTokenPurpose,
   type Database,
+  type Transaction,
 } from '@shipshape/db';
 import { hashToken } from '@shipshape/mail/links';
 import { HttpError } from '../http/errors';
-
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 /** A token as links carry it: 43 base64url characters. Anything else is refused unread. */
 export const tokenInput = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'Not a link we sent.');

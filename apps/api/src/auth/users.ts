@@ -16,7 +16,8 @@ export interface PublicUser extends SessionUser {
 
 // A user whose deletion is under way is nobody: no sign-in, no session (see session.ts).
 const live = isNull(users.deletedAt);
-const publicColumns = {
+/** The columns a PublicUser is read from, for select() and returning(). */
+export const publicUserColumns = {
   id: users.id,
   email: users.email,
   emailVerified: sql<boolean>`${users.emailVerifiedAt} is not null`,
@@ -39,7 +40,7 @@ export function createUsersService({ db }: { db: Database }) {
       try {
         return await db.transaction(async (tx) => {
           const user = singleRow(
-            await tx.insert(users).values({ email, passwordHash }).returning(publicColumns),
+            await tx.insert(users).values({ email, passwordHash }).returning(publicUserColumns),
           );
           const mail = singleRow(
             await tx
@@ -58,7 +59,7 @@ export function createUsersService({ db }: { db: Database }) {
     /** The user when the password matches; undefined for a wrong password or an unknown email alike. */
     async authenticate({ email, password }: Credentials): Promise<PublicUser | undefined> {
       const [user] = await db
-        .select({ ...publicColumns, passwordHash: users.passwordHash })
+        .select({ ...publicUserColumns, passwordHash: users.passwordHash })
         .from(users)
         .where(and(eq(sql`lower(${users.email})`, email.toLowerCase()), live));
       if (!user) {
@@ -84,7 +85,7 @@ export function createUsersService({ db }: { db: Database }) {
 
     async findById(id: string): Promise<PublicUser | undefined> {
       const [user] = await db
-        .select(publicColumns)
+        .select(publicUserColumns)
         .from(users)
         .where(and(eq(users.id, id), live));
       return user;

@@ -2,11 +2,10 @@
 // change the mail reports (the outbox), and after the commit hands the row's id to the queue;
 // the worker's 'send-email' job renders and sends it. Redis away at that moment, or the SMTP
 // server, only delays the mail: resume-work enqueues every row still pending.
-import { emails, type Database } from '@shipshape/db';
+import { emails, type Database, type Transaction } from '@shipshape/db';
 import type { Logger } from '@shipshape/logger';
 import { enqueueOrDefer, sendEmailJobId, type JobQueue } from '@shipshape/queue';
 
-export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 export type NewEmail = Pick<
   typeof emails.$inferInsert,
   'toAddress' | 'template' | 'userId' | 'newEmail'
