@@ -6,7 +6,7 @@
 // leave out is whatever the environment already names.
 import { randomBytes } from 'node:crypto';
 import { freePort } from '@shipshape/lifecycle';
-import { checkBundlesBuilt } from './bundles';
+import { checkBundlesBuilt, root } from './bundles';
 import { startCaddy } from './caddy';
 import { appProcess, type AppProcess, type Code, type Exit } from './processes';
 import { deploymentEnv, makeBucket, migrate, startServices, type ServiceOptions } from './services';
@@ -175,6 +175,7 @@ async function start(options: StackOptions, started: Started): Promise<Stack> {
     caddy = await next(() =>
       startCaddy({
         apiUpstreams: ports.map((port) => `127.0.0.1:${port}`).join(' '),
+        webRoot: `${root}/apps/web/dist`,
         tls: options.caddy?.tls,
         port: caddyPort,
         output: options.caddy?.output,
