@@ -17,6 +17,9 @@ import { local, production } from './topology';
 
 const config = loadConfigOrExit();
 const topology = process.argv[2];
+if (topology !== 'local' && topology !== 'production') {
+  throw new Error('usage: e2e/server.ts local|production');
+}
 const logger = createLogger(config, `e2e-${topology}`);
 
 function localOptions(): StackOptions {

@@ -114,3 +114,23 @@ export function appProcess({
     start,
   };
 }
+
+/** What is about to start, as `pnpm dev` has always said it. */
+export function describeProcesses(
+  code: Code,
+  replicas: number,
+  workers: number,
+  redis: boolean,
+): string[] {
+  const lines: string[] = [];
+  if (replicas === 1) {
+    lines.push(`Starting the API${code === 'watch' ? ' (reloads when you save a file)' : ''} ...`);
+  } else if (replicas > 1) lines.push(`Starting ${replicas} API replicas ...`);
+  if (workers > 0) {
+    const worker = workers === 1 ? 'the worker' : `${workers} workers`;
+    lines.push(`Starting ${worker} (jobs go through Redis) ...`);
+  } else if (replicas > 0 && !redis) {
+    lines.push("No REDIS_URL: the API runs the worker's job handlers in-process.");
+  }
+  return lines;
+}

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { freePort } from '@shipshape/lifecycle';
 import { checkBundlesBuilt, root } from './bundles';
 import { startCaddy } from './caddy';
-import { appProcess, type AppProcess, type Code, type Exit } from './processes';
+import { appProcess, describeProcesses, type AppProcess, type Code, type Exit } from './processes';
 import { deploymentEnv, makeBucket, migrate, startServices, type ServiceOptions } from './services';
 
 export interface StackOptions extends ServiceOptions {
@@ -200,24 +200,4 @@ async function start(options: StackOptions, started: Started): Promise<Stack> {
 /** A deployment's processes see nothing of this shell but where programs are. */
 function bareEnv(): Record<string, string> {
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
-}
-
-/** What is about to start, as `pnpm dev` has always said it. */
-function describeProcesses(
-  code: Code,
-  replicas: number,
-  workers: number,
-  redis: boolean,
-): string[] {
-  const lines: string[] = [];
-  if (replicas === 1) {
-    lines.push(`Starting the API${code === 'watch' ? ' (reloads when you save a file)' : ''} ...`);
-  } else if (replicas > 1) lines.push(`Starting ${replicas} API replicas ...`);
-  if (workers > 0) {
-    const worker = workers === 1 ? 'the worker' : `${workers} workers`;
-    lines.push(`Starting ${worker} (jobs go through Redis) ...`);
-  } else if (replicas > 0 && !redis) {
-    lines.push("No REDIS_URL: the API runs the worker's job handlers in-process.");
-  }
-  return lines;
 }
