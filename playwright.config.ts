@@ -1,9 +1,10 @@
 // End-to-end tests: Chromium clicks through the real UI. Run with `pnpm test:e2e`.
 // Two projects run the same specs against two shapes of the app:
-// - local: the API serving the frontend from source (e2e/server.ts), as `pnpm dev` runs it;
+// - local: the API serving the frontend from source, as `pnpm dev` runs it;
 // - production: the built bundles with APP_ENV=production, two API replicas and a worker behind
-//   Caddy with the repository's Caddyfile, over HTTPS (e2e/production-server.ts). It needs a
-//   Postgres server and Redis (DATABASE_URL and REDIS_URL), as a deployment does.
+//   Caddy with the repository's Caddyfile, over HTTPS. It needs a Postgres server and Redis
+//   (DATABASE_URL and REDIS_URL), as a deployment does.
+// e2e/server.ts starts each (`e2e/server.ts local`, `… production`) through @shipshape/stack.
 import { defineConfig, type PlaywrightTestConfig } from '@playwright/test';
 import { local, production } from './e2e/topology';
 
@@ -27,20 +28,18 @@ const webServers: NonNullable<PlaywrightTestConfig['webServer']> = [
     ...shared,
     // `exec`: no shell waits in between, so Playwright waits for the server's own clean stop
     // (dash, Debian's sh, dies of SIGTERM at once and would leave it running unobserved).
-    command: 'exec node --import tsx e2e/server.ts',
+    command: 'exec node --import tsx e2e/server.ts local',
     url: `${local.url}/healthz`,
-    env: { PORT: String(local.port) },
     timeout: 120_000,
   },
 ];
 if (hasServices) {
   webServers.push({
     ...shared,
-    command: 'exec node --import tsx e2e/production-server.ts',
+    command: 'exec node --import tsx e2e/server.ts production',
     url: `${production.url}/readyz`,
     // Caddy's local CA signs the certificate; Chromium is told to accept it below.
     ignoreHTTPSErrors: true,
-    env: { PORT: String(production.port), REPLICA_PORTS: production.replicaPorts.join(',') },
     // It builds the bundles first.
     timeout: 240_000,
   });

@@ -1,7 +1,7 @@
 // The bench's figures as a table for the terminal and as bench/results/latest.md, each next to
 // its target. Targets are read, never asserted: on a shared machine a slow run is a fact to note.
 import { cpus, loadavg, totalmem } from 'node:os';
-import type { SmokeResult } from '../scripts/containers/smoke';
+import type { PageWeight } from '@shipshape/stack';
 import { CONNECTIONS, type LoadResult } from './http';
 import type { JobsResult } from './jobs';
 import type { UploadResult } from './upload';
@@ -23,7 +23,7 @@ export interface BenchResults {
   startups: number[];
   /** The same with NODE_COMPILE_CACHE filled by an earlier start. */
   cachedStartups: number[];
-  page: SmokeResult;
+  page: PageWeight;
 }
 
 export function machine() {

@@ -1,29 +1,29 @@
-// What the bench runs against, started piece by piece as a deployment runs it: a database
-// migrated by the API bundle, the embedded S3 server in a process of its own, the built API with
-// APP_ENV=staging, and the repository's Caddyfile in front over plain HTTP. No worker runs while
+// What the bench runs against, as a deployment runs it (@shipshape/stack): a database migrated by
+// the API bundle, the embedded S3 server in a process of its own, the environment of the built
+// API with APP_ENV=staging, and the repository's Caddyfile over plain HTTP in front of each
+// server measured. The bench starts those servers itself, one at a time; no worker runs while
 // the API is measured: the jobs its uploads enqueue wait in Redis under a prefix of the run's own.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@shipshape/config';
 import { connectDatabase } from '@shipshape/db';
-import { createEmptyDatabase } from '@shipshape/db/testing';
 import { freePort, spawnTs, waitUntilReady, type TsProcess } from '@shipshape/lifecycle';
-import { deleteKeysWithPrefix } from '@shipshape/queue';
-import { createStorage, type Storage } from '@shipshape/storage';
-import { startCaddy, type RunningCaddy } from '../test/topology/caddy';
-import { bundles, migrateWithBundle } from '../test/topology/production';
+import {
+  bundles,
+  root,
+  startCaddy,
+  startStack as startAppStack,
+  type RunningCaddy,
+} from '@shipshape/stack';
 
-export const root = fileURLToPath(new URL('../', import.meta.url));
+export { root };
 const GiB = 1024 ** 3;
 
 export interface Stack {
   env: Record<string, string>;
   databaseUrl: string;
-  storage: Storage;
-  /** Run last in, first out by `stop`. */
+  /** Run last in, first out by `stop`, before the stack itself stops. */
   cleanups: (() => Promise<unknown>)[];
   stop(): Promise<void>;
 }
@@ -33,56 +33,42 @@ export async function startStack(
   redisUrl: string,
   progress: (line: string) => void,
 ): Promise<Stack> {
-  const runId = randomBytes(4).toString('hex');
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const stop = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  };
-  try {
-    const database = await createEmptyDatabase(databaseServerUrl);
-    cleanups.push(() => database.drop());
-    const s3 = await startS3Process();
-    cleanups.push(() => s3.process.stop());
-    const prefix = `shipshape-bench-${runId}`;
-    cleanups.push(() => deleteKeysWithPrefix(redisUrl, prefix));
-
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      APP_ENV: 'staging',
-      DATABASE_URL: database.url,
-      REDIS_URL: redisUrl,
-      REDIS_PREFIX: prefix,
-      S3_ENDPOINT: s3.endpoint,
-      S3_ACCESS_KEY_ID: 'S3RVER',
-      S3_SECRET_ACCESS_KEY: 'S3RVER',
-      S3_FORCE_PATH_STYLE: 'true',
-      S3_BUCKET: `shipshape-bench-${runId}`,
-      SESSION_SECRET: randomBytes(48).toString('base64'),
+  const s3 = await startS3Process();
+  const stack = await startAppStack({
+    name: 'bench',
+    code: 'bundles',
+    appEnv: 'staging',
+    postgres: { server: databaseServerUrl },
+    redis: redisUrl,
+    s3: { endpoint: s3.endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    // The bench starts the API itself, once per measurement.
+    replicas: 0,
+    workers: 0,
+    env: {
       // The benchmark signs up without reading mail: the verification mails go nowhere.
-      PUBLIC_URL: 'https://localhost',
-      SMTP_URL: 'smtp://127.0.0.1:1',
       MAIL_FROM: 'no-reply@localhost',
-      TRUST_PROXY: 'loopback',
       // A deployment's default level: every request writes its log line, as in production.
       LOG_LEVEL: 'info',
       // The defaults (100 MiB a file, 1 GiB a user) would refuse the 1 GiB upload.
       UPLOAD_MAX_BYTES: String(2 * GiB),
       FILES_QUOTA_BYTES: String(4 * GiB),
-    };
-    progress('migrating an empty database with the API bundle');
-    await migrateWithBundle(env);
-    const storage = createStorage(loadConfig(env).s3);
-    await storage.ensureBucket();
-    cleanups.push(() => {
-      storage.close();
-      return Promise.resolve();
-    });
-    return { env, databaseUrl: database.url, storage, cleanups, stop };
-  } catch (error) {
-    await stop();
+    },
+    progress,
+  }).ready.catch(async (error: unknown) => {
+    await s3.process.stop();
     throw error;
-  }
+  });
+  const cleanups: (() => Promise<unknown>)[] = [];
+  return {
+    env: stack.env,
+    databaseUrl: stack.env.DATABASE_URL ?? '',
+    cleanups,
+    async stop() {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+      await stack.stop();
+      await s3.process.stop();
+    },
+  };
 }
 
 async function startS3Process(): Promise<{ endpoint: string; process: TsProcess }> {

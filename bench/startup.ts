@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { get } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@shipshape/lifecycle';
-import { bundles } from '../test/topology/production';
+import { bundles } from '@shipshape/stack';
 import { root, stopChild, type Stack } from './stack';
 
 export async function measureStartup(

@@ -4,7 +4,7 @@
 // These requests go to each replica directly, as Caddy would forward them, so the test knows
 // which one answered (through Caddy the choice is random). Only the production project runs it.
 import { expect, test } from '@playwright/test';
-import { get, type RawResponse } from '../test/topology/caddy';
+import { get, type RawResponse } from '@shipshape/stack';
 import { production } from './topology';
 
 const [first, second] = production.replicaUrls as [string, string];

@@ -1,66 +1,95 @@
-// The app as the end-to-end tests see it: the real API process serving the real frontend, on a
-// throwaway database (on DATABASE_URL's server when set, else embedded), with an S3 server and a
-// mail catcher of its own at the addresses the specs read them at (local in e2e/topology.ts).
-// With REDIS_URL the real worker process runs the jobs under a key prefix of its own; without it
-// the API runs them in-process. Stopped (Playwright sends SIGTERM), it stops the API and the
-// worker and removes everything.
-import { randomBytes } from 'node:crypto';
+// The app as each end-to-end project sees it, started by @shipshape/stack at the addresses the
+// specs read it at (e2e/topology.ts), each with an S3 server and a mail catcher of its own:
+// - `local`: the API from source serving the frontend, as `pnpm dev` runs it, on a throwaway
+//   database (on DATABASE_URL's server when set, else embedded); with REDIS_URL the worker
+//   process runs the jobs, without it the API runs them in-process.
+// - `production`: the built bundles with APP_ENV=production, two API replicas and a worker
+//   behind Caddy with the repository's Caddyfile, over HTTPS. Needs a Postgres server and Redis,
+//   as a deployment does; everything the processes write goes to a file the specs read.
+// Stopped (Playwright sends SIGTERM), it stops everything and removes the database, the bucket
+// and the Redis keys it made.
+import { createWriteStream } from 'node:fs';
 import { loadConfigOrExit } from '@shipshape/config';
-import { createTestDatabase } from '@shipshape/db/testing';
-import { spawnTs, stopAll, stopOnSignals, type TsProcess } from '@shipshape/lifecycle';
+import { stopOnSignals } from '@shipshape/lifecycle';
 import { createLogger } from '@shipshape/logger';
-import { startMailCatcher } from '@shipshape/mail/catcher';
-import { deleteKeysWithPrefix } from '@shipshape/queue';
-import { embeddedS3Env, startEmbeddedS3 } from '@shipshape/storage/embedded';
-import { local } from './topology';
+import { buildBundles, startStack, type StackOptions } from '@shipshape/stack';
+import { local, production } from './topology';
 
 const config = loadConfigOrExit();
-const logger = createLogger(config, 'e2e');
-const runId = randomBytes(4).toString('hex');
-const database = await createTestDatabase(config.databaseUrl);
-// The page PUTs upload parts to this server itself, from the app's origin: its bucket allows that.
-const s3 = await startEmbeddedS3({
-  port: Number(new URL(local.s3.endpoint).port),
-  cors: { bucket: local.s3.bucket, origins: [local.url] },
-});
-const mail = await startMailCatcher({ webPort: Number(new URL(local.mailUrl).port) });
+const topology = process.argv[2];
+if (topology !== 'local' && topology !== 'production') {
+  throw new Error('usage: e2e/server.ts local|production');
+}
+const logger = createLogger(config, `e2e-${topology}`);
 
-const redisPrefix = `shipshape-e2e-${runId}`;
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  APP_ENV: 'local',
-  DATABASE_URL: database.url,
-  ...embeddedS3Env(s3),
-  S3_BUCKET: local.s3.bucket,
-  REDIS_PREFIX: redisPrefix,
-  SMTP_URL: mail.smtpUrl,
-  // Links in mail lead where the browser opens the app.
-  PUBLIC_URL: local.url,
-  // The tests sign in and out many times from one address.
-  AUTH_RATE_LIMIT: '1000',
-};
+function localOptions(): StackOptions {
+  return {
+    name: 'e2e',
+    code: 'source',
+    appEnv: 'local',
+    ports: [local.port],
+    postgres: config.databaseUrl ? { server: config.databaseUrl } : { embedded: {} },
+    redis: config.redis.url,
+    s3: { embedded: { port: Number(new URL(local.s3.endpoint).port) } },
+    bucket: local.s3.bucket,
+    mail: { webPort: Number(new URL(local.mailUrl).port) },
+    env: {
+      // Links in mail lead where the browser opens the app.
+      PUBLIC_URL: local.url,
+      // The tests sign in and out many times from one address.
+      AUTH_RATE_LIMIT: '1000',
+    },
+  };
+}
 
-const children: TsProcess[] = [spawnTs('apps/api/src/server.ts', { env })];
-if (config.redis.url) children.push(spawnTs('apps/worker/src/main.ts', { env }));
+function productionOptions(): StackOptions {
+  if (!config.databaseUrl || !config.redis.url) {
+    throw new Error('the production topology needs DATABASE_URL and REDIS_URL');
+  }
+  buildBundles();
+  const log = createWriteStream(production.logFile);
+  return {
+    name: 'e2e',
+    code: 'bundles',
+    appEnv: 'production',
+    replicas: 2,
+    ports: production.replicaPorts,
+    caddy: { tls: true, port: production.port, output: (line) => log.write(`caddy | ${line}\n`) },
+    postgres: { server: config.databaseUrl },
+    redis: config.redis.url,
+    s3: { embedded: { port: Number(new URL(production.s3.endpoint).port) } },
+    bucket: production.s3.bucket,
+    mail: { webPort: Number(new URL(production.mailUrl).port) },
+    env: {
+      // The tests sign in and out many times from one address; the per-account limit stays at
+      // its default, and replicas.spec.ts checks that it holds across both replicas.
+      AUTH_RATE_LIMIT: '1000',
+      // What a deployment must set: who sends mail, and where its links lead.
+      MAIL_FROM: 'Shipshape <no-reply@shipshape.test>',
+      PUBLIC_URL: production.url,
+      // A line per request, as a deployment logs: accounts.spec.ts looks for tokens in them.
+      LOG_LEVEL: 'info',
+    },
+    output: (name, line) => log.write(`${name} | ${line}\n`),
+    progress: (line) => {
+      console.log(`e2e production: ${line}`);
+    },
+  };
+}
 
-const stop = stopOnSignals({
-  name: 'The end-to-end server',
-  logger,
-  // The children end themselves within their own grace period; this only catches one that hangs.
-  timeoutMs: config.shutdownGraceMs + 5_000,
-  async close() {
-    try {
-      await stopAll(children);
-    } finally {
-      await database.drop();
-      await s3.stop();
-      await mail.stop();
-      if (config.redis.url) await deleteKeysWithPrefix(config.redis.url, redisPrefix);
-    }
+const stack = startStack({
+  ...(topology === 'production' ? productionOptions() : localOptions()),
+  // An API or worker that exits leaves the specs talking to half an app.
+  onExit: (name) => {
+    stop(`${name} exited`);
   },
 });
-for (const child of children) {
-  void child.exited.then(() => {
-    stop(`${child.entry} exited`);
-  });
-}
+const stop = stopOnSignals({
+  name: `The ${topology} end-to-end server`,
+  logger,
+  // The children end themselves within their own grace period; this only catches one that hangs.
+  timeoutMs: config.shutdownGraceMs + 10_000,
+  close: stack.stop,
+});
+// A start that fails has stopped what it started, and this rejects with why.
+await stack.ready;

@@ -1,5 +1,5 @@
-// Where each end-to-end project finds its app: playwright.config.ts starts them there, and the
-// specs that talk to one API replica behind Caddy's back find it here. Each server catches the
+// Where each end-to-end project finds its app: e2e/server.ts starts them there, playwright.config.ts
+// waits for them there, and the specs that talk to one API replica behind Caddy's back find it here. Each server catches the
 // mail its app sends; specs read it at mailUrl (mailbox() from @shipshape/mail/testing). Each
 // keeps its objects in an S3 server of its own (s3), which specs may list to see what is left.
 import { tmpdir } from 'node:os';

@@ -14,7 +14,7 @@
 # (deploy/vps/edge/), which owns ports 80 and 443 (ADR 024).
 # The overrides exist so that a test can run a throwaway environment beside real ones, and
 # SHIPSHAPE_COMPOSE_FILES (colon-separated) adds compose files after docker-compose.prod.yml,
-# for an engine that needs one (podman, in scripts/test-vps-deploy.ts's stand-in for a VPS).
+# for an engine that needs one (podman, in test/deploy/run.ts's stand-in for a VPS).
 
 set -euo pipefail
 

@@ -129,7 +129,7 @@ export function imageReferences(root: string): ImageReference[] {
     ...listFiles(root, 'infra/k8s', /\.ya?ml$/),
     // Compose files beside the scripts (the VPS's front Caddy, the test stand-ins).
     ...listFiles(root, 'deploy', /\.ya?ml$/).filter((path) => path !== pinFile),
-    ...listFiles(root, 'scripts/test', /\.ya?ml$/),
+    ...listFiles(root, 'test', /\.ya?ml$/),
   ];
   // Every Dockerfile, the test stand-ins' too: .ci/run builds them on a fresh machine.
   const dockerfiles = readdirSync(root, { recursive: true, encoding: 'utf8' })

@@ -1,7 +1,7 @@
-// Runs once before the fault suite: builds the bundles the topology runs, and starts a Postgres
+// Runs once before the fault suite: builds the bundles the stack runs, and starts a Postgres
 // server of the suite's own that the test files create their databases on (the file that
 // restarts Postgres starts another of its own, so as not to pull it from under the others).
-import { buildBundles } from '../topology/production';
+import { buildBundles } from '@shipshape/stack';
 import { startOwnPostgres } from './own-postgres';
 import type { TestProject } from 'vitest/node';
 

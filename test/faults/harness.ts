@@ -1,5 +1,5 @@
-// What every fault test starts from: the production topology (built bundles, API replicas and
-// workers, Caddy) on the suite's own Postgres, a Redis server of the file's own and, when the
+// What every fault test starts from: the stack as deployed (@shipshape/stack: built bundles, API
+// replicas and workers, Caddy over HTTPS) on the suite's own Postgres, a Redis server of the file's own and, when the
 // test stops S3, an S3 server of its own; every line the processes log, kept to be counted; a
 // record of every status a file or export row goes through, written by triggers in the
 // database itself; and clients that talk to the site through Caddy.
@@ -8,8 +8,8 @@ import { createBullmqQueue, type JobQueue } from '@shipshape/queue';
 import { startOwnRedis, type OwnRedis } from '@shipshape/queue/testing';
 import { createStorage, type Storage } from '@shipshape/storage';
 import type { RestartableS3 } from '@shipshape/storage/embedded';
+import { startStack, type Stack } from '@shipshape/stack';
 import { inject, vi } from 'vitest';
-import { startProductionTopology, type ProductionTopology } from '../topology/production';
 import { createClient, type Answer, type Client } from './http';
 
 export interface RigOptions {
@@ -17,7 +17,7 @@ export interface RigOptions {
   postgresUrl?: string;
   replicas?: number;
   workers?: number;
-  /** An S3 server the test stops and starts; default an embedded one the topology owns. */
+  /** An S3 server the test stops and starts; default an embedded one the stack owns. */
   s3?: RestartableS3;
   /** More environment for the API and workers. */
   env?: Record<string, string>;
@@ -26,14 +26,14 @@ export interface RigOptions {
 }
 
 export interface Rig {
-  topology: ProductionTopology;
+  stack: Stack;
   redis: OwnRedis;
   logs: ProcessLogs;
-  /** A pool on the topology's database, for counting rows and transitions. */
+  /** A pool on the stack's database, for counting rows and transitions. */
   query<R extends object>(sql: string, values?: unknown[]): Promise<R[]>;
-  /** The topology's bucket. */
+  /** The stack's bucket. */
   storage: Storage;
-  /** The topology's job queue, as the API enqueues to it. */
+  /** The stack's job queue, as the API enqueues to it. */
   queue(): JobQueue;
   /** A client through Caddy, over HTTPS. */
   client(): Client;
@@ -44,34 +44,38 @@ export interface Rig {
 export async function startRig(options: RigOptions = {}): Promise<Rig> {
   const redis = await startOwnRedis();
   const logs = new ProcessLogs();
-  let topology: ProductionTopology;
+  let stack: Stack;
   try {
-    topology = await startProductionTopology({
-      databaseServerUrl: options.postgresUrl ?? inject('faultsPostgresUrl'),
-      redisUrl: redis.url,
+    stack = await startStack({
+      name: 'faults',
+      code: 'bundles',
+      appEnv: 'production',
+      postgres: { server: options.postgresUrl ?? inject('faultsPostgresUrl') },
+      redis: redis.url,
+      s3: options.s3?.options ?? { embedded: {} },
       replicas: options.replicas ?? 2,
       workers: options.workers ?? 1,
-      port: options.port,
-      s3: options.s3?.options,
-      output: (name, line) => logs.add(name, line),
-      progress: () => undefined,
+      caddy: { tls: true, port: options.port },
+      output: (name, line) => {
+        logs.add(name, line);
+      },
       // Info, so that every job's start and finish is logged and can be counted.
       env: { LOG_LEVEL: 'info', ...options.env },
-    });
+    }).ready;
   } catch (error) {
     await redis.remove();
     throw error;
   }
-  const { pool } = connectDatabase(topology.env.DATABASE_URL ?? '', { max: 4 });
+  const { pool } = connectDatabase(stack.env.DATABASE_URL ?? '', { max: 4 });
   // Postgres restarts in one test: an idle client's broken connection must not crash the file.
   pool.on('error', () => undefined);
   await recordTransitions(pool);
   const storage = createStorage({
-    endpoint: topology.env.S3_ENDPOINT,
+    endpoint: stack.env.S3_ENDPOINT,
     region: 'us-east-1',
-    bucket: topology.env.S3_BUCKET ?? '',
-    accessKeyId: topology.env.S3_ACCESS_KEY_ID,
-    secretAccessKey: topology.env.S3_SECRET_ACCESS_KEY,
+    bucket: stack.env.S3_BUCKET ?? '',
+    accessKeyId: stack.env.S3_ACCESS_KEY_ID,
+    secretAccessKey: stack.env.S3_SECRET_ACCESS_KEY,
     forcePathStyle: true,
     checksumMode: 'when_required',
   });
@@ -79,7 +83,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
   let queue: JobQueue | undefined;
 
   return {
-    topology,
+    stack,
     redis,
     logs,
     async query<R extends object>(sql: string, values: unknown[] = []) {
@@ -89,13 +93,13 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
     queue() {
       queue ??= createBullmqQueue({
         connection: redis.url,
-        prefix: topology.env.REDIS_PREFIX ?? '',
+        prefix: stack.env.REDIS_PREFIX ?? '',
         retry: { attempts: 3, backoffMs: 100 },
       });
       return queue;
     },
     client() {
-      const client = createClient(topology.url, { ca: topology.ca });
+      const client = createClient(stack.url, { ca: stack.ca });
       clients.push(client);
       return client;
     },
@@ -107,7 +111,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       await redis.start();
       await options.s3?.start();
       await queue?.close();
-      await topology.stop();
+      await stack.stop();
       storage.close();
       await pool.end();
       await redis.remove();
@@ -163,7 +167,7 @@ export class ProcessLogs {
 /**
  * Triggers that write every status a file or export row is given, in the order given (an
  * update that sets the same status again counts too: a second run of a job does that). The
- * table is the suite's, added to the topology's database after its migration.
+ * table is the suite's, added to the stack's database after its migration.
  */
 async function recordTransitions(pool: ReturnType<typeof connectDatabase>['pool']) {
   await pool.query(`

@@ -162,7 +162,7 @@ export function createClient(
 
 /**
  * PUTs one part to the bucket on its signed URL, as the page's fetch does, and returns its ETag.
- * Part URLs point at S3_PUBLIC_ENDPOINT: Caddy's origin (trusting its `ca`) in the topology.
+ * Part URLs point at S3_PUBLIC_ENDPOINT: Caddy's origin (trusting its `ca`) in the stack.
  */
 function putPart(url: string, body: Buffer, ca: string | undefined): Promise<string> {
   const send = url.startsWith('https:') ? httpsRequest : httpRequest;

@@ -114,7 +114,7 @@ async function expectEachOnce(mails: { to: string; subject: RegExp }[]) {
 /** The token a person's browser would read from the link's fragment, and POST. */
 function tokenIn(message: MailMessage, purpose: 'verify-email' | 'reset-password'): string {
   const link = linkIn(message);
-  expect(link.startsWith(`${rig.topology.url}/#${purpose}=`), link).toBe(true);
+  expect(link.startsWith(`${rig.stack.url}/#${purpose}=`), link).toBe(true);
   return new URL(link).hash.slice(`#${purpose}=`.length);
 }
 
@@ -133,7 +133,7 @@ function expectNoSecretsInLogs(tokens: string[]) {
     ...rig.logs.entries
       .map((entry) => entry.line)
       .filter((line) => linkInLine.test(line) || tokenLike.test(line) || mailed(line)),
-    ...rig.topology
+    ...rig.stack
       .caddyLog()
       .split('\n')
       .filter((line) => linkInLine.test(line) || mailed(line)),

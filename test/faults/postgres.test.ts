@@ -31,8 +31,8 @@ afterAll(async () => {
 
 async function readiness(): Promise<{ status: number; checks: Record<string, string> }[]> {
   const clients: Client[] = [
-    ...rig.topology.replicaUrls.map((url) => createClient(url)),
-    createClient(rig.topology.url, { ca: rig.topology.ca }),
+    ...rig.stack.replicaUrls.map((url) => createClient(url)),
+    createClient(rig.stack.url, { ca: rig.stack.ca }),
   ];
   try {
     const answers = await Promise.all(clients.map((client) => client.request('/readyz')));
@@ -67,9 +67,7 @@ describe('Postgres restarted', () => {
       json: { title: 'before the restart', body: 'written while Postgres was up' },
     });
     expect(before.status).toBe(201);
-    const pids = [...rig.topology.processes.api, ...rig.topology.processes.workers].map(
-      (p) => p.pid,
-    );
+    const pids = [...rig.stack.processes.api, ...rig.stack.processes.workers].map((p) => p.pid);
     // Reads keep coming the whole time; while Postgres is down they are expected to fail, with
     // a 503 that says so rather than a 500 or no answer.
     const traffic = startTraffic(
@@ -113,9 +111,9 @@ describe('Postgres restarted', () => {
     );
     const tallies = await traffic.stop();
     // The same processes: none exited, none was restarted.
-    expect(
-      [...rig.topology.processes.api, ...rig.topology.processes.workers].map((p) => p.pid),
-    ).toEqual(pids);
+    expect([...rig.stack.processes.api, ...rig.stack.processes.workers].map((p) => p.pid)).toEqual(
+      pids,
+    );
     // The session made before the restart still holds; writes work again.
     const after = await client.request('/api/notes', {
       json: { title: 'after the restart', body: 'written once Postgres was back' },

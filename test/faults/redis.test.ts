@@ -48,7 +48,7 @@ async function signedInClients(count: number) {
 
 /** /readyz of each replica directly, and through Caddy. */
 async function readiness(): Promise<Answer[]> {
-  const direct = rig.topology.replicaUrls.map((url) => createClient(url));
+  const direct = rig.stack.replicaUrls.map((url) => createClient(url));
   const answers = await Promise.all([
     ...direct.map((client) => client.request('/readyz')),
     rig.client().request('/readyz'),
@@ -108,7 +108,7 @@ async function expectProcessedOnce(ids: string[]) {
 async function schedules(): Promise<string[]> {
   const redis = new Redis(rig.redis.url, { maxRetriesPerRequest: 1 });
   try {
-    const key = `${rig.topology.env.REDIS_PREFIX ?? ''}:jobs:repeat`;
+    const key = `${rig.stack.env.REDIS_PREFIX ?? ''}:jobs:repeat`;
     return (await redis.zrange(key, '0', '-1')).sort();
   } finally {
     redis.disconnect();

@@ -67,7 +67,7 @@ describe('a rolling restart of two API replicas', () => {
 
     await waitForMore(200);
     const exits = [];
-    for (const replica of rig.topology.processes.api) {
+    for (const replica of rig.stack.processes.api) {
       exits.push(await replica.stop('SIGTERM'));
       // While it is down, the other replica carries the load alone.
       await waitForMore(100);
@@ -83,7 +83,7 @@ describe('a rolling restart of two API replicas', () => {
     const all = () => true;
     const gets = (name: string) => name.startsWith('GET');
     const posts = (name: string) => name.startsWith('POST');
-    const caddyErrors = rig.topology
+    const caddyErrors = rig.stack
       .caddyLog()
       .split('\n')
       .filter((line) => line.includes(CADDY_ERROR_LOGGER));

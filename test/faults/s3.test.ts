@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 async function readinessChecks(): Promise<{ status: number; storage: string }> {
-  const client = createClient(rig.topology.replicaUrls[0] ?? '');
+  const client = createClient(rig.stack.replicaUrls[0] ?? '');
   try {
     const answer = await client.request('/readyz');
     return {
@@ -116,7 +116,7 @@ describe('S3 stopped', () => {
     });
     const client = rig.client();
     const user = await client.signUp();
-    const [worker] = rig.topology.processes.workers;
+    const [worker] = rig.stack.processes.workers;
     if (!worker) throw new Error('no worker');
 
     // Work accepted while S3 is up, but not yet started: the worker is frozen meanwhile.

@@ -16,10 +16,10 @@ afterAll(() => rig.stop());
 
 /** A client of one replica, sending what Caddy adds in front of it. */
 function replicaClient(index: number): Client {
-  const url = rig.topology.replicaUrls[index] ?? '';
+  const url = rig.stack.replicaUrls[index] ?? '';
   return createClient(url, {
     headers: {
-      host: new URL(rig.topology.url).host,
+      host: new URL(rig.stack.url).host,
       'x-forwarded-proto': 'https',
       'x-forwarded-for': `198.51.100.${index + 10}`,
     },
@@ -105,7 +105,7 @@ describe('two workers', () => {
   });
 
   it('fire each scheduled run once, not once per worker', async () => {
-    const prefix = rig.topology.env.REDIS_PREFIX ?? '';
+    const prefix = rig.stack.env.REDIS_PREFIX ?? '';
     const redis = new Redis(rig.redis.url);
     try {
       // BullMQ's event stream: one 'active' event each time a worker takes a job. A scheduled

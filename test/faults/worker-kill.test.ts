@@ -22,7 +22,7 @@ describe('a worker killed mid-job', () => {
     expect(uploaded.status).toBe(201);
     const fileId = uploaded.json<{ id: string }>().id;
     const jobId = `process-file-${fileId}`;
-    const [worker] = rig.topology.processes.workers;
+    const [worker] = rig.stack.processes.workers;
     if (!worker) throw new Error('no worker');
 
     // The job is under way: the worker has set the row to 'processing' and is decoding.

@@ -4,8 +4,8 @@
 import { once } from 'node:events';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { get, hasCaddy, startCaddy, type RunningCaddy } from '@shipshape/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { get, hasCaddy, startCaddy, type RunningCaddy } from '../../../test/topology/caddy';
 
 const API_BODY = 'from the api';
 

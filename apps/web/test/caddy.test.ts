@@ -12,11 +12,11 @@ import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { useTestDatabase } from '@shipshape/db/testing';
 import { freePort } from '@shipshape/lifecycle';
 import { createLogger } from '@shipshape/logger';
+import { get, hasCaddy, startCaddy } from '@shipshape/stack';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { KEEP_ALIVE_TIMEOUT_MS } from '../../api/src/http/graceful-shutdown';
 import { buildTestApp, deployedEnv } from '../../api/test/helpers';
 import { buildWeb } from '../build';
-import { get, hasCaddy, startCaddy } from '../../../test/topology/caddy';
 
 if (!hasCaddy) {
   console.warn('Skipping the Caddy tests: `caddy` is not installed (apt-get install -y caddy).');

@@ -18,11 +18,13 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
-import pg from 'pg';
 import { afterAll, beforeAll, inject, onTestFinished, TestRunner } from 'vitest';
 import { connectDatabase } from './client';
+import { databaseUrlOn, onServer, type ServerDatabase } from './databases';
 import { servePGlite } from './embedded';
 import { migrateDatabase, migrationsFolder } from './migrate';
+
+export { createEmptyDatabase } from './databases';
 
 /** Where files copy their database from; made by test/global-setup.ts, given by `inject`. */
 export type DatabaseTemplate =
@@ -80,16 +82,11 @@ async function createEmbeddedTemplate(runId: string) {
   };
 }
 
-export interface TestDatabase {
-  url: string;
-  drop(): Promise<void>;
-}
-
 /**
- * One migrated database for a process that is not a test file (the browser tests' server,
- * the benchmark, a `pnpm dev` under test): a template of its own, copied once.
+ * One migrated database for a process that is not a test file (a `pnpm dev` under test): a
+ * template of its own, copied once.
  */
-export async function createTestDatabase(serverUrl: string | undefined): Promise<TestDatabase> {
+export async function createTestDatabase(serverUrl: string | undefined): Promise<ServerDatabase> {
   const template = await createDatabaseTemplate(serverUrl, randomBytes(4).toString('hex'));
   const database = databaseFromTemplate(template.template);
   await database.create();
@@ -102,24 +99,7 @@ export async function createTestDatabase(serverUrl: string | undefined): Promise
   };
 }
 
-/**
- * A new database with no tables on a Postgres server, for a process that must migrate it
- * itself the way a deployment does (the production topology runs the API bundle's migrate).
- */
-export async function createEmptyDatabase(serverUrl: string): Promise<TestDatabase> {
-  const name = `shipshape_empty_${randomBytes(4).toString('hex')}`;
-  await onServer(serverUrl, (admin) => admin.query(`CREATE DATABASE ${name}`));
-  return {
-    url: databaseUrlOn(serverUrl, name),
-    async drop() {
-      await onServer(serverUrl, (admin) =>
-        admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-      );
-    },
-  };
-}
-
-interface FileDatabase extends TestDatabase {
+interface FileDatabase extends ServerDatabase {
   /** `url` is known at once, so that pools can be made at module level; it answers after this. */
   create(): Promise<void>;
 }
@@ -184,22 +164,6 @@ export function testDatabaseUrl(): string {
     throw new Error('This test file has no database: call useTestDatabase() at its top');
   }
   return fileDatabase.url;
-}
-
-function databaseUrlOn(serverUrl: string, name: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-async function onServer<T>(serverUrl: string, run: (admin: pg.Client) => Promise<T>) {
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    return await run(admin);
-  } finally {
-    await admin.end();
-  }
 }
 
 /** `vi.waitFor` options for waiting on a background job: generous, as tests share two cores. */

@@ -6,10 +6,14 @@ import { join } from 'node:path';
 import S3rver from 's3rver';
 import S3Error from 's3rver/lib/models/error.js';
 
-export interface EmbeddedS3 {
+/** Where an S3 server listens, with the credentials it accepts. */
+export interface S3Server {
   endpoint: string;
   accessKeyId: string;
   secretAccessKey: string;
+}
+
+export interface EmbeddedS3 extends S3Server {
   stop(): Promise<void>;
 }
 
@@ -93,7 +97,7 @@ function corsXml(origins: string[]): string {
 }
 
 /** The environment that points an app process (API or worker) at an embedded S3 server. */
-export function embeddedS3Env(s3: EmbeddedS3): Record<string, string> {
+export function embeddedS3Env(s3: S3Server): Record<string, string> {
   return {
     S3_ENDPOINT: s3.endpoint,
     S3_ACCESS_KEY_ID: s3.accessKeyId,
@@ -105,7 +109,7 @@ export function embeddedS3Env(s3: EmbeddedS3): Record<string, string> {
 /** An embedded S3 server that a test can stop and start again, on the same port, objects kept. */
 export interface RestartableS3 {
   /** Where it listens, with the credentials it accepts: spread into StorageOptions. */
-  options: { endpoint: string; accessKeyId: string; secretAccessKey: string };
+  options: S3Server;
   stop(): Promise<void>;
   start(): Promise<void>;
   /** Stops it for good and removes its data. */

@@ -11,11 +11,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@shipshape/lifecycle';
-import { composeProject, engineVersion, imageSizeMb, progress, run } from './containers/compose';
-import { mailRoundTrip, type MailStack } from './containers/mail';
-import { smoke, waitUntilReady, type SmokeResult } from './containers/smoke';
+import type { PageWeight } from '@shipshape/stack';
+import { composeProject, engineVersion, imageSizeMb, progress, run } from './compose';
+import { mailRoundTrip, type MailStack } from './mail';
+import { smoke, waitUntilReady } from './smoke';
 
-const root = join(import.meta.dirname, '..');
+const root = join(import.meta.dirname, '../..');
 process.chdir(root);
 
 const engine = await engineVersion();
@@ -39,7 +40,7 @@ const images = {
   web: `localhost/shipshape-web:${tag}`,
 };
 
-const results: { stack: string; readySeconds: number; smoke: SmokeResult }[] = [];
+const results: { stack: string; readySeconds: number; smoke: PageWeight }[] = [];
 let failed = false;
 
 await buildImages();

@@ -1,6 +1,6 @@
 // Deploys to a VPS the way CI does, through deploy/targets/vps.sh and SSH, under load:
 //   pnpm test:deploy
-// The VPS is a container of its own (scripts/test/vps-standin.ts): sshd, a deploy account, the
+// The VPS is a container of its own (test/deploy/vps-standin.ts): sshd, a deploy account, the
 // docker CLI and docker-compose, and the machine's container engine behind its docker socket.
 // Staging and production share it behind one front Caddy (deploy/vps/edge/), as
 // docs/guide/5-cd.md describes, on the host names staging.localhost and localhost.
@@ -21,10 +21,10 @@ import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { freePort } from '@shipshape/lifecycle';
-import { get, summary, underLoad, type LoadResult, type Site } from './test/https-load';
-import { buildStandin, docker, startStandin, type Standin } from './test/vps-standin';
+import { get, summary, underLoad, type LoadResult, type Site } from './https-load';
+import { buildStandin, docker, startStandin, type Standin } from './vps-standin';
 
-const root = join(import.meta.dirname, '..');
+const root = join(import.meta.dirname, '../..');
 const targets = ['api', 'worker', 'web'] as const;
 type Images = Record<(typeof targets)[number], string>;
 // The commit each version's api and worker report; vps.sh itself always sends HEAD's files.
@@ -41,7 +41,7 @@ const log = (line: string) =>
 
 if (!engineAnswers()) {
   console.log(
-    `test-vps-deploy: skipped, no container engine answers at ${process.env.DOCKER_HOST ?? 'the default Docker socket'} ` +
+    `test:deploy: skipped, no container engine answers at ${process.env.DOCKER_HOST ?? 'the default Docker socket'} ` +
       '(run /work/shared/tools/container-engine up and export DOCKER_HOST, or start Docker).',
   );
   process.exit(0);
@@ -50,7 +50,7 @@ if (!engineAnswers()) {
 // CI reaches the server with OpenSSH; so does this test (ssh, ssh-keygen, ssh-keyscan).
 if (spawnSync('ssh-keyscan', ['-h'], { stdio: 'ignore' }).error) {
   console.error(
-    'test-vps-deploy: ssh-keyscan not found; install OpenSSH (apt-get install openssh-client)',
+    'test:deploy: ssh-keyscan not found; install OpenSSH (apt-get install openssh-client)',
   );
   process.exit(1);
 }
@@ -167,7 +167,7 @@ async function main(): Promise<number> {
       : bad <= allowed
         ? `passed with ${bad} bad requests (at most ${allowed} allowed)`
         : `${bad} bad requests`;
-  console.log(`test-vps-deploy: ${verdict} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(`test:deploy: ${verdict} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return bad <= allowed ? 0 : 1;
 }
 

@@ -4,10 +4,9 @@
 // page. Every request on a fresh connection with a client-side timeout; any surprise throws.
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { gunzipSync } from 'node:zlib';
+import { firstPageWeight, get, type PageWeight, type RawResponse } from '@shipshape/stack';
 import type { SignedPart, StartedUpload } from '../../apps/web/public/upload-client.js';
 import { noisyPng } from '../../e2e/png';
-import { get, type RawResponse } from '../../test/topology/caddy';
 
 export interface Stack {
   /** The site through Caddy: http://localhost:PORT or https://localhost:PORT. */
@@ -33,12 +32,7 @@ export async function waitUntilReady(stack: Stack, timeoutMs: number): Promise<n
   throw new Error(`${stack.url}/readyz not ready within ${timeoutMs / 1000} s (last: ${last})`);
 }
 
-export interface SmokeResult {
-  firstPageBytes: number;
-  firstPageRequests: number;
-}
-
-export async function smoke(stack: Stack, step: (line: string) => void): Promise<SmokeResult> {
+export async function smoke(stack: Stack, step: (line: string) => void): Promise<PageWeight> {
   const client = visitor(stack);
 
   step('health: /healthz and /readyz answer 200');
@@ -94,24 +88,6 @@ export async function smoke(stack: Stack, step: (line: string) => void): Promise
 
   step('weigh the first page as a browser loads it, compressed');
   return firstPageWeight(stack);
-}
-
-/** The page, its assets and the first API call, with gzip: every byte on the wire. */
-export async function firstPageWeight(stack: Stack): Promise<SmokeResult> {
-  const headers = { 'accept-encoding': 'gzip' };
-  const page = await get(`${stack.url}/`, { headers, ca: stack.ca });
-  const html = (
-    page.headers['content-encoding'] === 'gzip' ? gunzipSync(page.body) : page.body
-  ).toString();
-  const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1] ?? '');
-  const answers: RawResponse[] = [page];
-  for (const path of [...assets, '/api/auth/session']) {
-    answers.push(await get(`${stack.url}${path}`, { headers, ca: stack.ca }));
-  }
-  return {
-    firstPageRequests: answers.length,
-    firstPageBytes: answers.reduce((sum, res) => sum + res.headerBytes + res.body.length, 0),
-  };
 }
 
 /** A browser-like client: keeps the session cookie, says where its requests come from. */

@@ -10,17 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { useTestDatabase } from '@shipshape/db/testing';
+import { hasCaddy, startCaddy, type RunningCaddy } from '@shipshape/stack';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { buildTestApp, deployedEnv } from '../../apps/api/test/helpers';
-import { hasCaddy, startCaddy, type RunningCaddy } from '../../test/topology/caddy';
-import { checkDns } from '../doctor/dns';
-import { checkReadyz, checkVersion, sameCommit } from '../doctor/endpoints';
-import { checkSecurityHeaders } from '../doctor/headers';
-import { parseOptions, UsageError } from '../doctor/options';
-import { checkRedirect } from '../doctor/redirect';
-import type { CheckResult } from '../doctor/result';
-import { runDoctor, targetFor } from '../doctor/run';
-import { checkTls } from '../doctor/tls';
+import { checkDns } from '../../scripts/doctor/dns';
+import { checkReadyz, checkVersion, sameCommit } from '../../scripts/doctor/endpoints';
+import { checkSecurityHeaders } from '../../scripts/doctor/headers';
+import { parseOptions, UsageError } from '../../scripts/doctor/options';
+import { checkRedirect } from '../../scripts/doctor/redirect';
+import type { CheckResult } from '../../scripts/doctor/result';
+import { runDoctor, targetFor } from '../../scripts/doctor/run';
+import { checkTls } from '../../scripts/doctor/tls';
 import { createTestCa, serveDns, serveHttp, serveHttps } from './doctor-stacks';
 
 if (!hasCaddy) {

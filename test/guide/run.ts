@@ -1,7 +1,7 @@
 // `pnpm test:guide`: phases 0 to 2 of docs/guide run as a reader runs them, in a fresh clone of
 // this repository's HEAD (the guide's own `git clone`: commit what you want tested), in a
 // terminal with none of Shipshape's settings. Every ```sh block runs in order; every `# →` line
-// is checked against what the command printed (the conventions: scripts/guide/steps.ts and
+// is checked against what the command printed (the conventions: test/guide/steps.ts and
 // docs/guide/README.md). What the run made is removed at the end, even after a failure: the
 // clone, the compose projects' containers, networks and volumes, and the images it tagged.
 // Without a container engine, only phase 0 runs (as pnpm test:containers, it says so and skips).
@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stripVTControlCharacters } from 'node:util';
-import { engineVersion, progress, run } from './containers/compose';
-import { blockSteps, missingLines, shellBlocks, type Step } from './guide/steps';
+import { engineVersion, progress, run } from '../containers/compose';
+import { blockSteps, missingLines, shellBlocks, type Step } from './steps';
 
-const root = join(import.meta.dirname, '..');
+const root = join(import.meta.dirname, '../..');
 // `pnpm test:guide 0 1` runs only the pages whose names start with those prefixes.
 const only = process.argv.slice(2);
 const pages = ['0-laptop.md', '1-containers.md', '2-compose.md'].filter(

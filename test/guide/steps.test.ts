@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { blockSteps, missingLines, shellBlocks } from '../guide/steps';
+import { blockSteps, missingLines, shellBlocks } from './steps';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const pages = ['README.md', '0-laptop.md', '1-containers.md', '2-compose.md'];
