@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import type { SignedPart, StartedUpload } from '../../apps/web/public/upload-client.js';
 import { noisyPng } from '../../e2e/png';
-import { get, type RawResponse } from '../../test/topology/caddy';
+import { send, type Reply } from '../lib/http';
 
 export interface Stack {
   /** The site through Caddy: http://localhost:PORT or https://localhost:PORT. */
@@ -22,7 +22,7 @@ export async function waitUntilReady(stack: Stack, timeoutMs: number): Promise<n
   let last = 'no answer';
   while (performance.now() - started < timeoutMs) {
     try {
-      const res = await get(`${stack.url}/readyz`, { ca: stack.ca });
+      const res = await send(`${stack.url}/readyz`, { ca: stack.ca });
       if (res.status === 200) return (performance.now() - started) / 1000;
       last = `${res.status} ${res.body.toString().slice(0, 200)}`;
     } catch (error) {
@@ -99,14 +99,14 @@ export async function smoke(stack: Stack, step: (line: string) => void): Promise
 /** The page, its assets and the first API call, with gzip: every byte on the wire. */
 export async function firstPageWeight(stack: Stack): Promise<SmokeResult> {
   const headers = { 'accept-encoding': 'gzip' };
-  const page = await get(`${stack.url}/`, { headers, ca: stack.ca });
+  const page = await send(`${stack.url}/`, { headers, ca: stack.ca });
   const html = (
     page.headers['content-encoding'] === 'gzip' ? gunzipSync(page.body) : page.body
   ).toString();
   const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1] ?? '');
-  const answers: RawResponse[] = [page];
+  const answers: Reply[] = [page];
   for (const path of [...assets, '/api/auth/session']) {
-    answers.push(await get(`${stack.url}${path}`, { headers, ca: stack.ca }));
+    answers.push(await send(`${stack.url}${path}`, { headers, ca: stack.ca }));
   }
   return {
     firstPageRequests: answers.length,
@@ -117,8 +117,8 @@ export async function firstPageWeight(stack: Stack): Promise<SmokeResult> {
 /** A browser-like client: keeps the session cookie, says where its requests come from. */
 export function visitor({ url, ca }: Stack) {
   let cookie = '';
-  async function send(method: string, path: string, body?: Buffer, contentType?: string) {
-    const res = await get(`${url}${path}`, {
+  async function request(method: string, path: string, body?: Buffer, contentType?: string) {
+    const res = await send(`${url}${path}`, {
       method,
       ca,
       body,
@@ -134,7 +134,7 @@ export function visitor({ url, ca }: Stack) {
   }
   async function expect(method: string, path: string, status: number, json?: object) {
     const body = json && Buffer.from(JSON.stringify(json));
-    const res = await send(method, path, body, json && 'application/json');
+    const res = await request(method, path, body, json && 'application/json');
     if (res.status !== status) {
       throw new Error(
         `${method} ${path}: ${res.status}, expected ${status}: ${res.body.toString().slice(0, 300)}`,
@@ -142,7 +142,7 @@ export function visitor({ url, ca }: Stack) {
     }
     return res;
   }
-  const json = (res: RawResponse) => JSON.parse(res.body.toString()) as Record<string, unknown>;
+  const json = (res: Reply) => JSON.parse(res.body.toString()) as Record<string, unknown>;
   return {
     expect,
     json,
@@ -170,7 +170,7 @@ export function visitor({ url, ca }: Stack) {
         }
         const offset = (part.partNumber - 1) * partSize;
         const body = bytes.subarray(offset, offset + part.size);
-        const res = await get(part.url, {
+        const res = await send(part.url, {
           method: 'PUT',
           ca,
           body,

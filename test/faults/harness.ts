@@ -10,7 +10,7 @@ import { createStorage, type Storage } from '@shipshape/storage';
 import type { RestartableS3 } from '@shipshape/storage/embedded';
 import { inject, vi } from 'vitest';
 import { startProductionTopology, type ProductionTopology } from '../topology/production';
-import { createClient, type Answer, type Client } from './http';
+import { Client, type Reply } from '../../scripts/lib/http';
 
 export interface RigOptions {
   /** A Postgres server URL; default the suite's own (global-setup.ts). */
@@ -95,7 +95,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       return queue;
     },
     client() {
-      const client = createClient(topology.url, { ca: topology.ca });
+      const client = new Client(topology.url, { ca: topology.ca, keepAlive: true });
       clients.push(client);
       return client;
     },
@@ -250,9 +250,9 @@ export interface Tally {
 
 export interface TrafficStep {
   name: string;
-  send: (client: Client) => Promise<Answer>;
+  send: (client: Client) => Promise<Reply>;
   /** Whether an answer counts as served; default a 2xx. */
-  ok?: (answer: Answer) => boolean;
+  ok?: (answer: Reply) => boolean;
 }
 
 /**
@@ -302,7 +302,7 @@ export function startTraffic(
   };
 }
 
-const isSuccess = (answer: Answer) => answer.status >= 200 && answer.status < 300;
+const isSuccess = (answer: Reply) => answer.status >= 200 && answer.status < 300;
 
 /** A readable summary of tallies, for the test's output and failure messages. */
 export function describeTallies(tallies: Map<string, Tally>): string {
