@@ -39,6 +39,8 @@ export interface RequestOptions {
   ca?: string | string[];
   /** false accepts any certificate: the doctor looks behind one it has already refused. */
   verifyTls?: boolean;
+  /** The address to connect from (127.0.0.2, …), to stand for another client on loopback. */
+  localAddress?: string;
   /** A pool of kept-alive connections (keepAlive()); by default a fresh connection, closed after. */
   dispatcher?: Dispatcher;
   /** Read at most this much of the body; the rest is read and dropped. */
@@ -46,7 +48,7 @@ export interface RequestOptions {
 }
 
 /** No answer, or not all of it, within the request's deadline. */
-export class TimeoutError extends Error {
+class TimeoutError extends Error {
   readonly code = 'TIMEOUT';
 }
 
@@ -66,6 +68,7 @@ export async function send(url: string, options: RequestOptions = {}): Promise<R
   const dispatcher =
     options.dispatcher ??
     new Agent({
+      localAddress: options.localAddress,
       // No connect timeout of undici's own: the deadline above covers the connection too.
       connect: { ca: options.ca, rejectUnauthorized: options.verifyTls ?? true, timeout: 0 },
     });
@@ -73,7 +76,7 @@ export async function send(url: string, options: RequestOptions = {}): Promise<R
     const answer = await dispatcher.request({
       origin,
       path,
-      method: method as Dispatcher.HttpMethod,
+      method,
       headers,
       body: typeof body === 'object' && !Buffer.isBuffer(body) ? Readable.from(body) : body,
       signal,
