@@ -4,7 +4,9 @@
 //
 // Every request has a deadline, connection included: a server that never answers fails the
 // caller instead of stalling it. The path goes on the wire exactly as written, and nothing is
-// followed or decoded (no redirect, no decompression): a test sees what the server sent.
+// followed or decoded (no redirect, no decompression): a test sees what the server sent. It
+// speaks HTTP/1.1 only, where undici would offer HTTP/2: Caddy and the tests' expectations of
+// it (a dropped POST's error line, a page's header bytes) differ between the two.
 import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
 import { Readable } from 'node:stream';
@@ -68,6 +70,7 @@ export async function send(url: string, options: RequestOptions = {}): Promise<R
   const dispatcher =
     options.dispatcher ??
     new Agent({
+      allowH2: false,
       localAddress: options.localAddress,
       // No connect timeout of undici's own: the deadline above covers the connection too.
       connect: { ca: options.ca, rejectUnauthorized: options.verifyTls ?? true, timeout: 0 },
@@ -100,7 +103,7 @@ export async function send(url: string, options: RequestOptions = {}): Promise<R
 
 /** Connections kept open between requests, at most `connections` per origin, as a browser keeps them. */
 export function keepAlive({ connections = 8, ca }: { connections?: number; ca?: string } = {}) {
-  return new Agent({ connections, connect: { ca } });
+  return new Agent({ allowH2: false, connections, connect: { ca } });
 }
 
 function reply(answer: Dispatcher.ResponseData, body: Buffer): Reply {
