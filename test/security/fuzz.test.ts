@@ -226,7 +226,6 @@ describe('V12.3.1/V5.1.3: uploads with arbitrary names, sizes, types and parts n
       fc.asyncProperty(start, parts, async (input, completion) => {
         const cookie = { Cookie: user.cookie };
         const res = await send(`${target.base}/api/files/uploads`, {
-          method: 'POST',
           json: input,
           headers: cookie,
         });
@@ -234,7 +233,6 @@ describe('V12.3.1/V5.1.3: uploads with arbitrary names, sizes, types and parts n
         if (res.status !== 201) return;
         const id = String(res.json.upload.id);
         const completed = await send(`${target.base}/api/files/uploads/${id}/complete`, {
-          method: 'POST',
           json: { parts: completion },
           headers: cookie,
         });

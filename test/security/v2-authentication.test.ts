@@ -210,7 +210,7 @@ describe('V2.4.1 password storage', () => {
 const userFields = new Set(['id', 'email', 'emailVerified', 'createdAt', 'pendingEmail']);
 
 function post(base: string, path: string, body: object, headers?: Record<string, string>) {
-  return send(`${base}${path}`, { method: 'POST', json: body, ...(headers && { headers }) });
+  return send(`${base}${path}`, { json: body, ...(headers && { headers }) });
 }
 
 function median(values: number[]): number {

@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { useTestDatabase } from '@shipshape/db/testing';
 import { freePort } from '@shipshape/lifecycle';
 import { storageEnv } from '@shipshape/storage';
-import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import type { Dispatcher } from 'undici';
+import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { keepAlive, send } from '../../../scripts/lib/http';
 import { password, uniqueEmail } from './helpers';
 
