@@ -4,7 +4,7 @@
 // These requests go to each replica directly, as Caddy would forward them, so the test knows
 // which one answered (through Caddy the choice is random). Only the production project runs it.
 import { expect, test } from '@playwright/test';
-import { get, type RawResponse } from '@shipshape/stack';
+import { send, type Reply } from '@shipshape/stack/http';
 import { production } from './topology';
 
 const [first, second] = production.replicaUrls as [string, string];
@@ -18,7 +18,7 @@ function viaProxy(
   init: { cookie?: string; body?: object } = {},
 ) {
   address += 1;
-  return get(`${replica}${path}`, {
+  return send(`${replica}${path}`, {
     method,
     headers: {
       host: new URL(production.url).host,
@@ -32,9 +32,9 @@ function viaProxy(
   });
 }
 
-const sessionCookie = (res: RawResponse) =>
+const sessionCookie = (res: Reply) =>
   (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; ');
-const json = (res: RawResponse) => JSON.parse(res.body.toString()) as Record<string, unknown>;
+const json = (res: Reply) => JSON.parse(res.body.toString()) as Record<string, unknown>;
 const newEmail = () => `replicas-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.test`;
 const password = 'correct horse battery staple';
 

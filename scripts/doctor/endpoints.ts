@@ -1,10 +1,11 @@
 // What the site answers through the proxy: the page, the API's liveness and readiness
 // (apps/api/src/health/routes.ts) and the build it runs (apps/api/src/health/version.ts).
+import type { Reply } from '@shipshape/stack/http';
 import { fail, pass, type CheckResult } from './result';
-import { fetchAnswer, unreachable, type Answer, type Target } from './request';
+import { fetchAnswer, unreachable, type Target } from './request';
 
 /** GETs a path of the site, or hands back the ✗ line saying why nothing answered. */
-async function get(target: Target, name: string, path: string): Promise<Answer | CheckResult> {
+async function get(target: Target, name: string, path: string): Promise<Reply | CheckResult> {
   const url = new URL(path, target.url);
   try {
     return await fetchAnswer(target, url);
@@ -13,15 +14,7 @@ async function get(target: Target, name: string, path: string): Promise<Answer |
   }
 }
 
-const isResult = (value: Answer | CheckResult): value is CheckResult => 'ok' in value;
-
-function parseJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-}
+const isResult = (value: Reply | CheckResult): value is CheckResult => 'ok' in value;
 
 /** Caddy's own answers when no API replica could take the request. */
 function proxyFailure(name: string, path: string, status: number): CheckResult | undefined {
@@ -54,7 +47,7 @@ export async function checkFrontPage(target: Target): Promise<CheckResult> {
       'the web image must hold the built frontend (apps/web/dist) in WEB_ROOT, /srv by default: rebuild and redeploy the web image',
     );
   }
-  return pass(name, `200 ${type}, ${Buffer.byteLength(answer.body)} bytes`);
+  return pass(name, `200 ${type}, ${answer.body.length} bytes`);
 }
 
 export async function checkHealthz(target: Target): Promise<CheckResult> {
@@ -84,7 +77,7 @@ export async function checkReadyz(target: Target): Promise<CheckResult> {
   if (isResult(answer)) return answer;
   const failure = proxyFailure(name, '/readyz', answer.status);
   if (failure) return failure;
-  const body = (parseJson(answer.body) ?? {}) as Readiness;
+  const body = (answer.json ?? {}) as Readiness;
   const checks = Object.entries(body.checks ?? {});
   const listed = checks.map(([dependency, state]) => `${dependency} ${state}`).join(', ');
   if (answer.status === 200) return pass(name, `200: ready (${listed || 'no dependencies'})`);
@@ -141,7 +134,7 @@ export async function checkVersion(target: Target, expectCommit?: string): Promi
   if (isResult(answer)) return answer;
   const failure = proxyFailure(name, '/api/version', answer.status);
   if (failure) return failure;
-  const body = parseJson(answer.body) as Version | undefined;
+  const body = answer.json as Version | undefined;
   if (answer.status !== 200 || typeof body?.commit !== 'string') {
     return fail(
       name,

@@ -1,7 +1,6 @@
 // One GET with a deadline, as a browser's first visit would make it: a fresh connection, no
 // redirect followed, nothing cached. Also turns a failed connection into words and a fix.
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { send, type Reply } from '@shipshape/stack/http';
 import { fail, type CheckResult } from './result';
 
 /** The deployment under examination, and how to reach it. */
@@ -21,56 +20,15 @@ export interface Target {
   verifyTls: boolean;
 }
 
-export interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** Bodies worth reading here are small JSON answers and a page; the rest is not read. */
-const MAX_BODY_BYTES = 1_000_000;
-
-export function fetchAnswer(target: Target, url: URL): Promise<Answer> {
-  const signal = AbortSignal.timeout(target.timeoutMs);
-  const https = url.protocol === 'https:';
-  return new Promise((resolve, reject) => {
-    const req = (https ? httpsRequest : httpRequest)(url, {
-      agent: false,
-      signal,
-      headers: { 'user-agent': 'shipshape-doctor', accept: '*/*' },
-      ...(https && {
-        ca: target.ca,
-        rejectUnauthorized: target.verifyTls,
-      }),
-    });
-    req.on('error', (error) => {
-      reject(signal.aborted ? new TimeoutError(target.timeoutMs) : error);
-    });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-      });
-      res.on('error', reject);
-      res.on('end', () => {
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        });
-      });
-    });
-    req.end();
+export function fetchAnswer(target: Target, url: URL): Promise<Reply> {
+  return send(url.href, {
+    headers: { 'user-agent': 'shipshape-doctor', accept: '*/*' },
+    timeoutMs: target.timeoutMs,
+    ca: target.ca,
+    verifyTls: target.verifyTls,
+    // Bodies worth reading here are small JSON answers and a page; the rest is not kept.
+    maxBodyBytes: 1_000_000,
   });
-}
-
-export class TimeoutError extends Error {
-  readonly code = 'TIMEOUT';
-  constructor(ms: number) {
-    super(`no answer within ${ms / 1000} s`);
-  }
 }
 
 /** Errors from OpenSSL's certificate checks, which the TLS check explains in full. */

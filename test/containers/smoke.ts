@@ -4,7 +4,8 @@
 // page. Every request on a fresh connection with a client-side timeout; any surprise throws.
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { firstPageWeight, get, type PageWeight, type RawResponse } from '@shipshape/stack';
+import { firstPageWeight, type PageWeight } from '@shipshape/stack';
+import { send, type Reply } from '@shipshape/stack/http';
 import type { SignedPart, StartedUpload } from '../../apps/web/public/upload-client.js';
 import { noisyPng } from '../../e2e/png';
 
@@ -21,7 +22,7 @@ export async function waitUntilReady(stack: Stack, timeoutMs: number): Promise<n
   let last = 'no answer';
   while (performance.now() - started < timeoutMs) {
     try {
-      const res = await get(`${stack.url}/readyz`, { ca: stack.ca });
+      const res = await send(`${stack.url}/readyz`, { ca: stack.ca });
       if (res.status === 200) return (performance.now() - started) / 1000;
       last = `${res.status} ${res.body.toString().slice(0, 200)}`;
     } catch (error) {
@@ -93,8 +94,8 @@ export async function smoke(stack: Stack, step: (line: string) => void): Promise
 /** A browser-like client: keeps the session cookie, says where its requests come from. */
 export function visitor({ url, ca }: Stack) {
   let cookie = '';
-  async function send(method: string, path: string, body?: Buffer, contentType?: string) {
-    const res = await get(`${url}${path}`, {
+  async function request(method: string, path: string, body?: Buffer, contentType?: string) {
+    const res = await send(`${url}${path}`, {
       method,
       ca,
       body,
@@ -110,7 +111,7 @@ export function visitor({ url, ca }: Stack) {
   }
   async function expect(method: string, path: string, status: number, json?: object) {
     const body = json && Buffer.from(JSON.stringify(json));
-    const res = await send(method, path, body, json && 'application/json');
+    const res = await request(method, path, body, json && 'application/json');
     if (res.status !== status) {
       throw new Error(
         `${method} ${path}: ${res.status}, expected ${status}: ${res.body.toString().slice(0, 300)}`,
@@ -118,7 +119,7 @@ export function visitor({ url, ca }: Stack) {
     }
     return res;
   }
-  const json = (res: RawResponse) => JSON.parse(res.body.toString()) as Record<string, unknown>;
+  const json = (res: Reply) => JSON.parse(res.body.toString()) as Record<string, unknown>;
   return {
     expect,
     json,
@@ -146,7 +147,7 @@ export function visitor({ url, ca }: Stack) {
         }
         const offset = (part.partNumber - 1) * partSize;
         const body = bytes.subarray(offset, offset + part.size);
-        const res = await get(part.url, {
+        const res = await send(part.url, {
           method: 'PUT',
           ca,
           body,

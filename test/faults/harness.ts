@@ -10,7 +10,7 @@ import { createStorage, type Storage } from '@shipshape/storage';
 import type { RestartableS3 } from '@shipshape/storage/embedded';
 import { startStack, type Stack } from '@shipshape/stack';
 import { inject, vi } from 'vitest';
-import { createClient, type Answer, type Client } from './http';
+import { Client, type Reply } from '@shipshape/stack/http';
 
 export interface RigOptions {
   /** A Postgres server URL; default the suite's own (global-setup.ts). */
@@ -99,7 +99,7 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
       return queue;
     },
     client() {
-      const client = createClient(stack.url, { ca: stack.ca });
+      const client = new Client(stack.url, { ca: stack.ca, keepAlive: true });
       clients.push(client);
       return client;
     },
@@ -254,9 +254,9 @@ export interface Tally {
 
 export interface TrafficStep {
   name: string;
-  send: (client: Client) => Promise<Answer>;
+  send: (client: Client) => Promise<Reply>;
   /** Whether an answer counts as served; default a 2xx. */
-  ok?: (answer: Answer) => boolean;
+  ok?: (answer: Reply) => boolean;
 }
 
 /**
@@ -306,7 +306,7 @@ export function startTraffic(
   };
 }
 
-const isSuccess = (answer: Answer) => answer.status >= 200 && answer.status < 300;
+const isSuccess = (answer: Reply) => answer.status >= 200 && answer.status < 300;
 
 /** A readable summary of tallies, for the test's output and failure messages. */
 export function describeTallies(tallies: Map<string, Tally>): string {

@@ -7,7 +7,8 @@ import { freePort } from '@shipshape/lifecycle';
 import { linkIn, type MailMessage } from '@shipshape/mail/testing';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest';
 import { sleep, startRig, type LogEntry, type Rig } from './harness';
-import { password, uniqueEmail, type Client } from './http';
+import type { Client } from '@shipshape/stack/http';
+import { password, signUp, uniqueEmail } from './site';
 import { startRestartableMailServer, type RestartableMailServer } from './mail-server';
 
 const verifySubject = /^Confirm your email address/;
@@ -71,7 +72,7 @@ async function onlyMail(to: string, template: string): Promise<OutboxRow> {
 /** A request timed: the answer and how long it took to come. */
 async function timed(client: Client, path: string, json: unknown) {
   const started = performance.now();
-  const answer = await client.request(path, { json });
+  const answer = await client.post(path, { json });
   return { answer, ms: Math.round(performance.now() - started) };
 }
 
@@ -142,9 +143,9 @@ function expectNoSecretsInLogs(tokens: string[]) {
 }
 
 async function verify(client: Client, token: string) {
-  const answer = await client.request('/api/auth/verify-email', { json: { token } });
+  const answer = await client.post('/api/auth/verify-email', { json: { token } });
   expect(answer.status).toBe(200);
-  expect(answer.json()).toMatchObject({ user: { emailVerified: true } });
+  expect(answer.json).toMatchObject({ user: { emailVerified: true } });
 }
 
 /** On a failure, the last lines the processes wrote. */
@@ -160,13 +161,13 @@ describe('the SMTP server away', () => {
     const client = rig.client();
     const email = uniqueEmail('smtp-stopped');
     await mail.stop();
-    let signUp: Awaited<ReturnType<typeof timed>>;
+    let registered: Awaited<ReturnType<typeof timed>>;
     let row: OutboxRow;
     const stoppedAt = performance.now();
     try {
-      signUp = await timed(client, '/api/auth/register', { email, password });
-      expect(signUp.answer.status).toBe(201);
-      expect(signUp.ms).toBeLessThan(AT_ONCE_MS);
+      registered = await timed(client, '/api/auth/register', { email, password });
+      expect(registered.answer.status).toBe(201);
+      expect(registered.ms).toBeLessThan(AT_ONCE_MS);
       row = await onlyMail(email, 'verify-email');
       await waitForFailedAttempts(row.id, /^SMTP server unavailable: .*ECONNREFUSED/, 3);
       expect(await onlyMail(email, 'verify-email')).toMatchObject({
@@ -189,7 +190,7 @@ describe('the SMTP server away', () => {
     expect(sent.status).toBe('sent');
     expectNoSecretsInLogs([token]);
     console.log(
-      `SMTP stopped ${downForMs} ms: sign-up answered ${signUp.answer.status} in ${signUp.ms} ms; ` +
+      `SMTP stopped ${downForMs} ms: sign-up answered ${registered.answer.status} in ${registered.ms} ms; ` +
         `${failedAttempts(row.id).length} failed attempt(s) logged ("${failedAttempts(row.id)[0]?.message}"); ` +
         `mail arrived ${arrivedAfterMs} ms after the restart, once; ${sent.attempts} attempt(s) in all`,
     );
@@ -200,13 +201,13 @@ describe('the SMTP server away', () => {
     const client = rig.client();
     const email = uniqueEmail('smtp-frozen');
     await mail.freeze();
-    let signUp: Awaited<ReturnType<typeof timed>>;
+    let registered: Awaited<ReturnType<typeof timed>>;
     let row: OutboxRow;
     let failedAfterMs: number;
     try {
-      signUp = await timed(client, '/api/auth/register', { email, password });
-      expect(signUp.answer.status).toBe(201);
-      expect(signUp.ms).toBeLessThan(AT_ONCE_MS);
+      registered = await timed(client, '/api/auth/register', { email, password });
+      expect(registered.answer.status).toBe(201);
+      expect(registered.ms).toBeLessThan(AT_ONCE_MS);
       row = await onlyMail(email, 'verify-email');
       const jobId = `send-email-${row.id}`;
       await vi.waitFor(
@@ -231,7 +232,7 @@ describe('the SMTP server away', () => {
     await verify(client, token);
     expectNoSecretsInLogs([token]);
     console.log(
-      `SMTP frozen: sign-up answered ${signUp.answer.status} in ${signUp.ms} ms; the first ` +
+      `SMTP frozen: sign-up answered ${registered.answer.status} in ${registered.ms} ms; the first ` +
         `attempt failed ${failedAfterMs} ms after it started ("${failedAttempts(row.id)[0]?.message}"); ` +
         `mail arrived once after ${(await onlyMail(email, 'verify-email')).attempts} attempt(s)`,
     );
@@ -243,7 +244,7 @@ describe('Redis away', () => {
     showLogsOnFailure();
     const owner = rig.client();
     const resetEmail = uniqueEmail('reset');
-    await owner.signUp(resetEmail);
+    await signUp(owner, resetEmail);
     // Its verification mail, sent while everything was up, is not what is counted below.
     await arrived(resetEmail, verifySubject);
     const newcomer = rig.client();
@@ -252,14 +253,14 @@ describe('Redis away', () => {
     await rig.redis.stop();
     const stoppedAt = performance.now();
     let forgot: Awaited<ReturnType<typeof timed>>;
-    let signUp: Awaited<ReturnType<typeof timed>>;
+    let registered: Awaited<ReturnType<typeof timed>>;
     try {
       forgot = await timed(rig.client(), '/api/auth/forgot-password', { email: resetEmail });
       expect(forgot.answer.status).toBe(202);
       expect(forgot.ms).toBeLessThan(AT_ONCE_MS);
-      signUp = await timed(newcomer, '/api/auth/register', { email: newEmail, password });
-      expect(signUp.answer.status).toBe(201);
-      expect(signUp.ms).toBeLessThan(AT_ONCE_MS);
+      registered = await timed(newcomer, '/api/auth/register', { email: newEmail, password });
+      expect(registered.answer.status).toBe(201);
+      expect(registered.ms).toBeLessThan(AT_ONCE_MS);
 
       // Both are in the outbox, and the API said why their jobs wait.
       const rows = [
@@ -296,10 +297,10 @@ describe('Redis away', () => {
     const resetToken = tokenIn(reset, 'reset-password');
     const answered = await rig
       .client()
-      .request('/api/auth/reset-password', { json: { token: resetToken, password: newPassword } });
+      .post('/api/auth/reset-password', { json: { token: resetToken, password: newPassword } });
     expect(answered.status).toBe(200);
     const signIn = (pass: string) =>
-      rig.client().request('/api/auth/login', { json: { email: resetEmail, password: pass } });
+      rig.client().post('/api/auth/login', { json: { email: resetEmail, password: pass } });
     expect((await signIn(newPassword)).status).toBe(200);
     expect((await signIn(password)).status).toBe(401);
     await arrived(resetEmail, changedSubject);
@@ -308,7 +309,7 @@ describe('Redis away', () => {
     expectNoSecretsInLogs([resetToken, welcomeToken]);
     console.log(
       `Redis stopped ${downForMs} ms: forgot-password answered ${forgot.answer.status} in ` +
-        `${forgot.ms} ms, sign-up ${signUp.answer.status} in ${signUp.ms} ms; both mails arrived ` +
+        `${forgot.ms} ms, sign-up ${registered.answer.status} in ${registered.ms} ms; both mails arrived ` +
         `${arrivedAfterMs} ms after the restart, once each; the reset link set a new password`,
     );
   });
@@ -323,11 +324,11 @@ describe('Redis and the SMTP server away at once', () => {
       rig.redis.freeze();
       await mail.stop();
       let row: OutboxRow;
-      let signUp: Awaited<ReturnType<typeof timed>>;
+      let registered: Awaited<ReturnType<typeof timed>>;
       try {
-        signUp = await timed(client, '/api/auth/register', { email, password });
-        expect(signUp.answer.status).toBe(201);
-        expect(signUp.ms).toBeLessThan(AT_ONCE_MS);
+        registered = await timed(client, '/api/auth/register', { email, password });
+        expect(registered.answer.status).toBe(201);
+        expect(registered.ms).toBeLessThan(AT_ONCE_MS);
         row = await onlyMail(email, 'verify-email');
         if (first === 'Redis') {
           rig.redis.thaw();
@@ -350,7 +351,7 @@ describe('Redis and the SMTP server away at once', () => {
       expectNoSecretsInLogs([token]);
       console.log(
         `Redis frozen and SMTP stopped, ${first} back first: sign-up answered ` +
-          `${signUp.answer.status} in ${signUp.ms} ms; mail arrived once after ` +
+          `${registered.answer.status} in ${registered.ms} ms; mail arrived once after ` +
           `${failedAttempts(row.id).length} failed attempt(s)`,
       );
     });

@@ -5,7 +5,7 @@
 // This file runs a Postgres server of its own, since it stops it.
 import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest';
 import { flatPng } from '../../e2e/png';
-import { createClient, type Client } from './http';
+import { Client } from '@shipshape/stack/http';
 import {
   countStatus,
   describeTallies,
@@ -15,6 +15,7 @@ import {
   waitForFiles,
 } from './harness';
 import type { Rig } from './harness';
+import { signUp, upload } from './site';
 import { startOwnPostgres, type OwnPostgres } from './own-postgres';
 
 let postgres: OwnPostgres;
@@ -31,14 +32,14 @@ afterAll(async () => {
 
 async function readiness(): Promise<{ status: number; checks: Record<string, string> }[]> {
   const clients: Client[] = [
-    ...rig.stack.replicaUrls.map((url) => createClient(url)),
-    createClient(rig.stack.url, { ca: rig.stack.ca }),
+    ...rig.stack.replicaUrls.map((url) => new Client(url, { keepAlive: true })),
+    new Client(rig.stack.url, { ca: rig.stack.ca, keepAlive: true }),
   ];
   try {
-    const answers = await Promise.all(clients.map((client) => client.request('/readyz')));
+    const answers = await Promise.all(clients.map((client) => client.get('/readyz')));
     return answers.map((answer) => ({
       status: answer.status,
-      checks: answer.json<{ checks: Record<string, string> }>().checks,
+      checks: answer.json.checks,
     }));
   } finally {
     clients.forEach((client) => {
@@ -62,8 +63,8 @@ describe('Postgres restarted', () => {
       );
     });
     const client = rig.client();
-    await client.signUp();
-    const before = await client.request('/api/notes', {
+    await signUp(client);
+    const before = await client.post('/api/notes', {
       json: { title: 'before the restart', body: 'written while Postgres was up' },
     });
     expect(before.status).toBe(201);
@@ -75,11 +76,10 @@ describe('Postgres restarted', () => {
       [
         {
           name: 'GET /api/notes',
-          send: (c) => c.request('/api/notes?limit=20'),
+          send: (c) => c.get('/api/notes?limit=20'),
           ok: (answer) =>
             answer.status === 200 ||
-            (answer.status === 503 &&
-              answer.json<{ error: { code: string } }>().error.code === 'service_unavailable'),
+            (answer.status === 503 && answer.json.error.code === 'service_unavailable'),
         },
       ],
     );
@@ -95,9 +95,9 @@ describe('Postgres restarted', () => {
       { timeout: 30_000, interval: 250 },
     );
     for (const { checks } of down) expect(checks).toMatchObject({ database: 'unavailable' });
-    const whileDown = await client.request('/api/notes');
+    const whileDown = await client.get('/api/notes');
     expect(whileDown.status).toBe(503);
-    expect(whileDown.json()).toMatchObject({ error: { code: 'service_unavailable' } });
+    expect(whileDown.json).toMatchObject({ error: { code: 'service_unavailable' } });
     await sleep(2_000);
     await postgres.start();
 
@@ -115,17 +115,17 @@ describe('Postgres restarted', () => {
       pids,
     );
     // The session made before the restart still holds; writes work again.
-    const after = await client.request('/api/notes', {
+    const after = await client.post('/api/notes', {
       json: { title: 'after the restart', body: 'written once Postgres was back' },
     });
     expect(after.status).toBe(201);
-    const notes = await client.request('/api/notes');
+    const notes = await client.get('/api/notes');
     expect(notes.status).toBe(200);
-    expect(notes.json<{ notes: unknown[] }>().notes).toHaveLength(2);
+    expect(notes.json.notes).toHaveLength(2);
     // And the worker took up jobs again.
-    const uploaded = await client.upload('after.png', flatPng(300, 200), 'image/png');
+    const uploaded = await upload(client, 'after.png', flatPng(300, 200), 'image/png');
     expect(uploaded.status).toBe(201);
-    const fileId = uploaded.json<{ id: string }>().id;
+    const fileId = uploaded.json.id;
     await waitForFiles(rig, [fileId], 'ready');
     expect([...(await countStatus(rig, [fileId], 'ready')).values()]).toEqual([1]);
 

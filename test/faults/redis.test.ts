@@ -7,7 +7,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { flatPng } from '../../e2e/png';
-import { createClient, password, type Answer } from './http';
+import { Client, type Reply } from '@shipshape/stack/http';
 import {
   countStatus,
   describeTallies,
@@ -18,40 +18,41 @@ import {
   type Rig,
   type TrafficStep,
 } from './harness';
+import { password, signUp, upload } from './site';
 
 let rig: Rig;
 let email: string;
 beforeAll(async () => {
   rig = await startRig({ replicas: 2, workers: 1 });
-  email = (await rig.client().signUp()).email;
+  email = (await signUp(rig.client())).email;
 });
 afterAll(() => rig.stop());
 
 /** Reads and session checks: none may fail while Redis is away. */
 const readsAndSessions: TrafficStep[] = [
-  { name: 'GET /api/notes', send: (c) => c.request('/api/notes?limit=20') },
+  { name: 'GET /api/notes', send: (c) => c.get('/api/notes?limit=20') },
   {
     name: 'GET /api/auth/session',
-    send: (c) => c.request('/api/auth/session'),
-    ok: (answer) => answer.status === 200 && answer.json<{ user: unknown }>().user !== null,
+    send: (c) => c.get('/api/auth/session'),
+    ok: (answer) => answer.status === 200 && answer.json.user !== null,
   },
 ];
 
 async function signedInClients(count: number) {
   const clients = Array.from({ length: count }, () => rig.client());
   for (const client of clients) {
-    const res = await client.request('/api/auth/login', { json: { email, password } });
+    const res = await client.post('/api/auth/login', { json: { email, password } });
     expect(res.status).toBe(200);
   }
   return clients;
 }
 
 /** /readyz of each replica directly, and through Caddy. */
-async function readiness(): Promise<Answer[]> {
-  const direct = rig.stack.replicaUrls.map((url) => createClient(url));
+async function readiness(): Promise<Reply[]> {
+  const direct = rig.stack.replicaUrls.map((url) => new Client(url, { keepAlive: true }));
   const answers = await Promise.all([
-    ...direct.map((client) => client.request('/readyz')),
-    rig.client().request('/readyz'),
+    ...direct.map((client) => client.get('/readyz')),
+    rig.client().get('/readyz'),
   ]);
   direct.forEach((client) => {
     client.close();
@@ -66,7 +67,7 @@ async function waitForReadiness(status: number) {
       expect(answers.map((a) => a.status)).toEqual(answers.map(() => status));
       if (status === 503) {
         for (const answer of answers) {
-          expect(answer.json<{ checks: Record<string, string> }>().checks).toMatchObject({
+          expect(answer.json.checks).toMatchObject({
             queue: 'unavailable',
             database: 'ok',
             storage: 'ok',
@@ -84,9 +85,9 @@ async function uploadWhileAway(count: number): Promise<string[]> {
   if (!client) throw new Error('no client');
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
-    const res = await client.upload(`meanwhile-${i}.png`, flatPng(300, 200), 'image/png');
+    const res = await upload(client, `meanwhile-${i}.png`, flatPng(300, 200), 'image/png');
     expect(res.status).toBe(201);
-    const body = res.json<{ id: string; status: string }>();
+    const body = res.json;
     expect(body.status).toBe('uploaded');
     ids.push(body.id);
   }
@@ -129,7 +130,7 @@ describe('Redis stopped for 10 s under traffic, and restarted empty', () => {
     await waitForReadiness(503);
     const ids = await uploadWhileAway(3);
     // A new sign-in works too: the throttle lets it through when it cannot count.
-    const signIn = await rig.client().request('/api/auth/login', { json: { email, password } });
+    const signIn = await rig.client().post('/api/auth/login', { json: { email, password } });
     expect(signIn.status).toBe(200);
     await sleep(Math.max(0, 10_000 - (Date.now() - stoppedAt)));
     await rig.redis.start();
@@ -166,7 +167,7 @@ describe('Redis frozen (SIGSTOP)', () => {
     try {
       await waitForReadiness(503);
       const ids = await uploadWhileAway(2);
-      const signIn = await rig.client().request('/api/auth/login', { json: { email, password } });
+      const signIn = await rig.client().post('/api/auth/login', { json: { email, password } });
       expect(signIn.status).toBe(200);
       await sleep(3_000);
       rig.redis.thaw();

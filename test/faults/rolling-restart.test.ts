@@ -14,6 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { describeTallies, sleep, startRig, startTraffic, type Rig } from './harness';
+import { signUp } from './site';
 
 let rig: Rig;
 beforeAll(async () => {
@@ -39,20 +40,20 @@ function caddyRetryBugs(errors: string[]): number {
 describe('a rolling restart of two API replicas', () => {
   it('fails no request under steady load through Caddy', async () => {
     const clients = Array.from({ length: 4 }, () => rig.client());
-    for (const client of clients) await client.signUp();
+    for (const client of clients) await signUp(client);
     let written = 0;
     const traffic = startTraffic(clients, [
-      { name: 'GET /api/notes', send: (c) => c.request('/api/notes?limit=20') },
+      { name: 'GET /api/notes', send: (c) => c.get('/api/notes?limit=20') },
       {
         name: 'GET /api/auth/session',
-        send: (c) => c.request('/api/auth/session'),
+        send: (c) => c.get('/api/auth/session'),
         // Served means still signed in, whichever replica answered.
-        ok: (answer) => answer.status === 200 && answer.json<{ user: unknown }>().user !== null,
+        ok: (answer) => answer.status === 200 && answer.json.user !== null,
       },
       {
         name: 'POST /api/notes',
         send: (c) =>
-          c.request('/api/notes', { json: { title: `note ${++written}`, body: 'under load' } }),
+          c.post('/api/notes', { json: { title: `note ${++written}`, body: 'under load' } }),
       },
     ]);
     const waitForMore = async (count: number) => {

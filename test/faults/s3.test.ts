@@ -6,8 +6,9 @@
 import { startRestartableS3, type RestartableS3 } from '@shipshape/storage/embedded';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed, vi } from 'vitest';
 import { flatPng } from '../../e2e/png';
-import { createClient, type Answer } from './http';
+import { Client, type Reply } from '@shipshape/stack/http';
 import { countStatus, startRig, statusesOf, waitForFiles, type Rig } from './harness';
+import { signUp, upload } from './site';
 
 let s3: RestartableS3;
 let rig: Rig;
@@ -22,12 +23,12 @@ afterAll(async () => {
 });
 
 async function readinessChecks(): Promise<{ status: number; storage: string }> {
-  const client = createClient(rig.stack.replicaUrls[0] ?? '');
+  const client = new Client(rig.stack.replicaUrls[0] ?? '', { keepAlive: true });
   try {
-    const answer = await client.request('/readyz');
+    const answer = await client.get('/readyz');
     return {
       status: answer.status,
-      storage: answer.json<{ checks: Record<string, string> }>().checks.storage ?? '',
+      storage: answer.json.checks.storage ?? '',
     };
   } finally {
     client.close();
@@ -43,8 +44,8 @@ async function objectsUnder(prefix: string): Promise<string[]> {
 describe('S3 stopped', () => {
   it('refuses uploads at once with a 503, and leaves nothing behind', async () => {
     const client = rig.client();
-    const user = await client.signUp();
-    const answers: Answer[] = [];
+    const user = await signUp(client);
+    const answers: Reply[] = [];
     await s3.stop();
     try {
       await vi.waitFor(async () => {
@@ -56,12 +57,12 @@ describe('S3 stopped', () => {
         ['large.png', flatPng(3000, 3000), 'image/png'],
       ] as const) {
         // Client-side timeout: an answer that does not come within it fails the request.
-        answers.push(await client.upload(name, bytes, type));
+        answers.push(await upload(client, name, bytes, type));
       }
       for (const answer of answers) {
         expect(answer.status).toBe(503);
         expect(answer.headers['retry-after']).toBe('5');
-        expect(answer.json()).toEqual({
+        expect(answer.json).toEqual({
           error: {
             code: 'service_unavailable',
             message:
@@ -70,8 +71,8 @@ describe('S3 stopped', () => {
         });
       }
       // Nothing the user can see: no file in their list.
-      const listed = await client.request('/api/files');
-      expect(listed.json<{ files: unknown[] }>().files).toEqual([]);
+      const listed = await client.get('/api/files');
+      expect(listed.json.files).toEqual([]);
     } finally {
       await s3.start();
     }
@@ -115,7 +116,7 @@ describe('S3 stopped', () => {
       console.log(rig.logs.tail(40));
     });
     const client = rig.client();
-    const user = await client.signUp();
+    const user = await signUp(client);
     const [worker] = rig.stack.processes.workers;
     if (!worker) throw new Error('no worker');
 
@@ -124,12 +125,12 @@ describe('S3 stopped', () => {
     let fileId: string;
     let exportId: string;
     try {
-      const uploaded = await client.upload('picture.png', flatPng(600, 400), 'image/png');
+      const uploaded = await upload(client, 'picture.png', flatPng(600, 400), 'image/png');
       expect(uploaded.status).toBe(201);
-      fileId = uploaded.json<{ id: string }>().id;
-      const requested = await client.request('/api/exports', { method: 'POST' });
+      fileId = uploaded.json.id;
+      const requested = await client.post('/api/exports');
       expect(requested.status).toBe(202);
-      exportId = requested.json<{ id: string }>().id;
+      exportId = requested.json.id;
       await s3.stop();
     } finally {
       worker.signal('SIGCONT');
@@ -153,15 +154,15 @@ describe('S3 stopped', () => {
     await waitForFiles(rig, [fileId], 'ready', 90_000);
     await vi.waitFor(
       async () => {
-        const exported = await client.request(`/api/exports/${exportId}`);
-        expect(exported.json()).toMatchObject({ status: 'ready' });
+        const exported = await client.get(`/api/exports/${exportId}`);
+        expect(exported.json).toMatchObject({ status: 'ready' });
       },
       { timeout: 90_000, interval: 250 },
     );
-    const download = await client.request(`/api/exports/${exportId}/download`);
+    const download = await client.get(`/api/exports/${exportId}/download`);
     expect(download.status).toBe(200);
-    expect(download.json()).toMatchObject({ user: { id: user.id } });
-    const thumbnail = await client.request(`/api/files/${fileId}/thumbnail`);
+    expect(download.json).toMatchObject({ user: { id: user.id } });
+    const thumbnail = await client.get(`/api/files/${fileId}/thumbnail`);
     expect(thumbnail.status).toBe(200);
 
     const retries = (jobId: string) => rig.logs.find('Job failed; it will be retried', { jobId });

@@ -5,8 +5,9 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { flatPng } from '../../e2e/png';
-import { createClient, uniqueEmail, password, type Client } from './http';
+import { Client } from '@shipshape/stack/http';
 import { countStatus, sleep, startRig, waitForFiles, type Rig } from './harness';
+import { password, signUp, uniqueEmail, upload } from './site';
 
 let rig: Rig;
 beforeAll(async () => {
@@ -17,7 +18,8 @@ afterAll(() => rig.stop());
 /** A client of one replica, sending what Caddy adds in front of it. */
 function replicaClient(index: number): Client {
   const url = rig.stack.replicaUrls[index] ?? '';
-  return createClient(url, {
+  return new Client(url, {
+    keepAlive: true,
     headers: {
       host: new URL(rig.stack.url).host,
       'x-forwarded-proto': 'https',
@@ -30,29 +32,29 @@ describe('two API replicas', () => {
   it('honour a session wherever it was made, and end it everywhere', async () => {
     const [first, second] = [replicaClient(0), replicaClient(1)];
     const email = uniqueEmail('stateless');
-    const registered = await first.request('/api/auth/register', { json: { email, password } });
+    const registered = await first.post('/api/auth/register', { json: { email, password } });
     expect(registered.status).toBe(201);
-    second.cookie = first.cookie;
+    for (const [name, value] of first.cookies) second.cookies.set(name, value);
 
     // Written on one replica, read on the other, back and forth.
     const answers: number[] = [];
     for (let i = 0; i < 10; i++) {
       const [writer, reader] = i % 2 === 0 ? [second, first] : [first, second];
-      const created = await writer.request('/api/notes', {
+      const created = await writer.post('/api/notes', {
         json: { title: `note ${i}`, body: 'written on one replica, read on the other' },
       });
       answers.push(created.status);
-      const listed = await reader.request('/api/notes?limit=50');
+      const listed = await reader.get('/api/notes?limit=50');
       answers.push(listed.status);
-      expect(listed.json<{ notes: unknown[] }>().notes).toHaveLength(i + 1);
+      expect(listed.json.notes).toHaveLength(i + 1);
     }
     expect(answers.every((status) => status === 200 || status === 201)).toBe(true);
-    const session = await second.request('/api/auth/session');
-    expect(session.json()).toMatchObject({ user: { email } });
+    const session = await second.get('/api/auth/session');
+    expect(session.json).toMatchObject({ user: { email } });
 
-    expect((await second.request('/api/auth/logout', { method: 'POST' })).status).toBe(204);
-    expect((await first.request('/api/auth/session')).json()).toEqual({ user: null });
-    expect((await first.request('/api/notes')).status).toBe(401);
+    expect((await second.post('/api/auth/logout')).status).toBe(204);
+    expect((await first.get('/api/auth/session')).json).toEqual({ user: null });
+    expect((await first.get('/api/notes')).status).toBe(401);
     console.log(`statelessness: 20 note requests alternating between replicas, all served`);
     first.close();
     second.close();
@@ -62,7 +64,7 @@ describe('two API replicas', () => {
 describe('two workers', () => {
   it('run each upload’s job once', async () => {
     const client = rig.client();
-    const user = await client.signUp();
+    const user = await signUp(client);
     const count = 16;
     // Four browsers' worth of uploads at once, four each.
     const ids = (
@@ -70,9 +72,9 @@ describe('two workers', () => {
         Array.from({ length: 4 }, async () => {
           const mine: string[] = [];
           for (let i = 0; i < count / 4; i++) {
-            const res = await client.upload(`picture-${i}.png`, flatPng(400, 300), 'image/png');
+            const res = await upload(client, `picture-${i}.png`, flatPng(400, 300), 'image/png');
             expect(res.status).toBe(201);
-            mine.push(res.json<{ id: string }>().id);
+            mine.push(res.json.id);
           }
           return mine;
         }),

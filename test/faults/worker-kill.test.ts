@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { flatPng } from '../../e2e/png';
 import { startRig, statusesOf, waitForFiles, type Rig } from './harness';
+import { signUp, upload } from './site';
 
 let rig: Rig;
 beforeAll(async () => {
@@ -15,12 +16,12 @@ afterAll(() => rig.stop());
 describe('a worker killed mid-job', () => {
   it('completes the job exactly once after a restart', async () => {
     const client = rig.client();
-    const user = await client.signUp();
+    const user = await signUp(client);
     // Large enough to take the worker a while to decode, small on the wire (one flat colour).
     const image = flatPng(6000, 6000);
-    const uploaded = await client.upload('large.png', image, 'image/png');
+    const uploaded = await upload(client, 'large.png', image, 'image/png');
     expect(uploaded.status).toBe(201);
-    const fileId = uploaded.json<{ id: string }>().id;
+    const fileId = uploaded.json.id;
     const jobId = `process-file-${fileId}`;
     const [worker] = rig.stack.processes.workers;
     if (!worker) throw new Error('no worker');
@@ -60,7 +61,7 @@ describe('a worker killed mid-job', () => {
     expect(started).toHaveLength(2);
     expect(finished).toHaveLength(1);
     expect(thumbnails).toEqual([`users/${user.id}/thumbnails/${fileId}.webp`]);
-    const thumbnail = await client.request(`/api/files/${fileId}/thumbnail`);
+    const thumbnail = await client.get(`/api/files/${fileId}/thumbnail`);
     expect(thumbnail.status).toBe(200);
     expect(thumbnail.headers['content-type']).toBe('image/webp');
   });

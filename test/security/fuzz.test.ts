@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { useTestDatabase } from '@shipshape/db/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { errorLines, expectNoLeak, signedIn, startApp, upload } from './support/app';
-import { send, type Client, type Reply } from './support/http';
+import { send, type Client, type Reply } from '@shipshape/stack/http';
 import { apiRoutes, describeRoute, fillPath, type Route } from './support/routes';
 
 useTestDatabase();
@@ -171,7 +171,8 @@ function fuzzRoute(route: Route) {
     if (input.contentEncoding) headers['Content-Encoding'] = input.contentEncoding;
     if (input.signedIn) headers.Cookie = user.cookie;
     const hasBody = route.method !== 'GET' && input.body !== undefined;
-    const res = await send(target.base, route.method, full, {
+    const res = await send(`${target.base}${full}`, {
+      method: route.method,
       headers,
       ...(hasBody && { body: input.body }),
     });
@@ -224,20 +225,20 @@ describe('V12.3.1/V5.1.3: uploads with arbitrary names, sizes, types and parts n
     await fc.assert(
       fc.asyncProperty(start, parts, async (input, completion) => {
         const cookie = { Cookie: user.cookie };
-        const res = await send(target.base, 'POST', '/api/files/uploads', {
+        const res = await send(`${target.base}/api/files/uploads`, {
           json: input,
           headers: cookie,
         });
         expectHandled(res, `upload ${JSON.stringify(input.name).slice(0, 80)}`);
         if (res.status !== 201) return;
         const id = String(res.json.upload.id);
-        const completed = await send(target.base, 'POST', `/api/files/uploads/${id}/complete`, {
+        const completed = await send(`${target.base}/api/files/uploads/${id}/complete`, {
           json: { parts: completion },
           headers: cookie,
         });
         expectHandled(completed, `complete ${JSON.stringify(completion).slice(0, 80)}`);
         // Nothing left behind for the next run: the upload is given up.
-        await send(target.base, 'DELETE', `/api/files/uploads/${id}`, { headers: cookie });
+        await send(`${target.base}/api/files/uploads/${id}`, { method: 'DELETE', headers: cookie });
       }),
       { numRuns: runs, ...(seed !== undefined && { seed }) },
     );
@@ -248,7 +249,8 @@ it('V7.4.1: answers export requests in a row with 202, also when one finishes ju
   // Found by this fuzz: the insert was refused for the export under way, which then finished
   // before the look-up that should have returned it, and the request failed with 500.
   for (let i = 0; i < 30; i++) {
-    const res = await send(target.base, 'POST', '/api/exports', {
+    const res = await send(`${target.base}/api/exports`, {
+      method: 'POST',
       headers: { Cookie: other.cookie },
     });
     expect(res.status, res.text).toBe(202);
@@ -258,7 +260,7 @@ it('V7.4.1: answers export requests in a row with 202, also when one finishes ju
 it('V7.4.1: exercised every route, and logged no unhandled error', async () => {
   expect([...exercised].sort()).toEqual(routes.map(describeRoute).sort());
   // The fuzz user's session survived: nothing above signed it out or broke it.
-  const me = await send(target.base, 'GET', '/api/auth/me', { headers: { Cookie: user.cookie } });
+  const me = await send(`${target.base}/api/auth/me`, { headers: { Cookie: user.cookie } });
   expect(me.status).toBe(200);
   expect(errorLines(target.log)).toEqual([]);
 });

@@ -18,7 +18,7 @@ import {
   startApp,
   upload,
 } from './support/app';
-import type { Client, Reply } from './support/http';
+import type { Client, Reply } from '@shipshape/stack/http';
 
 useTestDatabase();
 

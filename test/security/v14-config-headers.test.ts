@@ -6,7 +6,7 @@
 import { useTestDatabase } from '@shipshape/db/testing';
 import { describe, expect, it } from 'vitest';
 import { behindCaddy, deployed, errorLines, signedIn, startApp } from './support/app';
-import { sendRaw, type Reply } from './support/http';
+import { sendRaw, type Reply } from '@shipshape/stack/http';
 
 useTestDatabase();
 
@@ -86,7 +86,7 @@ describe.each(Object.entries(environments))('APP_ENV=%s', (_env, { target, heade
 
   it('V14.4.1: every answer with a body says its type and charset', async () => {
     for (const [kind, res] of await answers()) {
-      if (res.bytes.length === 0) continue;
+      if (res.body.length === 0) continue;
       expect(res.headers['content-type'], kind).toMatch(/^[\w/.+-]+; charset=utf-8$/);
     }
   });

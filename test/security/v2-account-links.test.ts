@@ -17,7 +17,7 @@ import {
   startApp,
   uniqueEmail,
 } from './support/app';
-import { Client } from './support/http';
+import { Client } from '@shipshape/stack/http';
 import { inbox, mailedLinks, mailedToken, randomToken, smtpUrl, subjects } from './support/mail';
 
 useTestDatabase();
@@ -40,7 +40,7 @@ describe('V2.2.1/V2.3.1 a link cannot be guessed', () => {
   it('answers random tokens with link_invalid, then refuses the client even a real token with 429; another IP is unaffected', async () => {
     const limit = loadConfig({}).authRateLimit; // the shipped AUTH_RATE_LIMIT
     const { base } = await startApp({ AUTH_RATE_LIMIT: String(limit), TRUST_PROXY: 'loopback' });
-    const from = (ip: string) => new Client(base, { 'X-Forwarded-For': ip });
+    const from = (ip: string) => new Client(base, { headers: { 'X-Forwarded-For': ip } });
     const { email } = await signUp(from('192.0.2.10'));
     const real = await mailedToken(email, subjects.verify);
 

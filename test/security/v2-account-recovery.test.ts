@@ -6,7 +6,7 @@ import { loadConfig } from '@shipshape/config';
 import { useTestDatabase } from '@shipshape/db/testing';
 import { describe, expect, it } from 'vitest';
 import { databasePool, password, signUp, signedIn, startApp, uniqueEmail } from './support/app';
-import { Client, type Reply } from './support/http';
+import { Client, type Reply } from '@shipshape/stack/http';
 import { inbox, mailedToken, subjects } from './support/mail';
 
 useTestDatabase();
@@ -29,7 +29,7 @@ async function mailRows(address: string, template?: string) {
 /** An app with the shipped limits, behind a proxy so each test client can be its own IP. */
 async function throttledApp() {
   const app = await startApp({ AUTH_RATE_LIMIT: String(limit), TRUST_PROXY: 'loopback' });
-  return (ip: string) => new Client(app.base, { 'X-Forwarded-For': ip });
+  return (ip: string) => new Client(app.base, { headers: { 'X-Forwarded-For': ip } });
 }
 
 function expectRefused(res: Reply) {

@@ -6,7 +6,7 @@ import { loadConfig } from '@shipshape/config';
 import { useTestDatabase } from '@shipshape/db/testing';
 import { describe, expect, it } from 'vitest';
 import { databasePool, password, signUp, startApp, uniqueEmail } from './support/app';
-import { Client, send } from './support/http';
+import { Client, send } from '@shipshape/stack/http';
 
 useTestDatabase();
 
@@ -210,7 +210,7 @@ describe('V2.4.1 password storage', () => {
 const userFields = new Set(['id', 'email', 'emailVerified', 'createdAt', 'pendingEmail']);
 
 function post(base: string, path: string, body: object, headers?: Record<string, string>) {
-  return send(base, 'POST', path, { json: body, ...(headers && { headers }) });
+  return send(`${base}${path}`, { json: body, ...(headers && { headers }) });
 }
 
 function median(values: number[]): number {

@@ -6,7 +6,7 @@
 import { useTestDatabase } from '@shipshape/db/testing';
 import { describe, expect, it } from 'vitest';
 import { databasePool, password, signedIn, startApp, uniqueEmail } from './support/app';
-import type { Client, RequestOptions } from './support/http';
+import type { Client, RequestOptions } from '@shipshape/stack/http';
 
 useTestDatabase();
 

@@ -4,6 +4,7 @@
 // what a cookie holds, and a deleted account's sessions and credentials are worth nothing from
 // the moment it is deleted.
 import { useTestDatabase } from '@shipshape/db/testing';
+import { parseCookie } from 'undici';
 import { describe, expect, it } from 'vitest';
 import {
   databasePool,
@@ -14,7 +15,7 @@ import {
   startApp,
   uniqueEmail,
 } from './support/app';
-import { cookieAttributes, type Client } from './support/http';
+import type { Client } from '@shipshape/stack/http';
 import { mailedToken, subjects } from './support/mail';
 
 useTestDatabase();
@@ -119,7 +120,7 @@ describe('V3.3.4 signed-in devices', () => {
     const secrets = [laptop, ...others].flatMap((browser) => Object.values(sessionOf(browser)));
     // The values as the server set them, not only as this client stored them.
     const login = await target.client().post('/api/auth/login', { json: { email, password } });
-    const setCookie = cookieAttributes(sessionSetCookie(login.setCookies) ?? '').value;
+    const setCookie = parseCookie(sessionSetCookie(login.setCookies) ?? '')?.value ?? '';
     expect(setCookie).not.toBe('');
     secrets.push(setCookie, decodeURIComponent(setCookie));
 

@@ -3,6 +3,7 @@
 // attributes as each environment sets them (local over plain http; staging and production
 // behind Caddy over HTTPS).
 import { useTestDatabase } from '@shipshape/db/testing';
+import { parseCookie } from 'undici';
 import { describe, expect, it } from 'vitest';
 import {
   behindCaddy,
@@ -14,7 +15,7 @@ import {
   uniqueEmail,
   databasePool,
 } from './support/app';
-import { Client, cookieAttributes } from './support/http';
+import { Client } from '@shipshape/stack/http';
 
 useTestDatabase();
 
@@ -52,8 +53,8 @@ describe('V3.2.1 a new session at sign-in (no session fixation)', () => {
     victim.cookies.set('shipshape.sid', encodeURIComponent('s:attacker-chosen-id.forged'));
     const login = await victim.post('/api/auth/login', { json: { email, password } });
     expect(login.status).toBe(200);
-    const issued = cookieAttributes(sessionSetCookie(login.setCookies) ?? '');
-    expect(sessionId(issued.value)).not.toBe('attacker-chosen-id');
+    const issued = parseCookie(sessionSetCookie(login.setCookies) ?? '');
+    expect(sessionId(issued?.value ?? '')).not.toBe('attacker-chosen-id');
 
     const attacker = local.client();
     attacker.cookies.set('shipshape.sid', encodeURIComponent('s:attacker-chosen-id.forged'));
@@ -143,12 +144,11 @@ describe('V3.3 session termination', () => {
     const res = await browser.post('/api/auth/register', {
       json: { email: uniqueEmail(), password },
     });
-    const cookie = cookieAttributes(sessionSetCookie(res.setCookies) ?? '');
-    const expires = Date.parse(String(cookie.attributes.get('expires')));
-    expect(expires - Date.now()).toBeLessThanOrEqual(7 * DAY_S * 1000 + 60_000);
+    const cookie = parseCookie(sessionSetCookie(res.setCookies) ?? '');
+    expect(Number(cookie?.expires) - Date.now()).toBeLessThanOrEqual(7 * DAY_S * 1000 + 60_000);
     const { rows } = await pool.query<{ expire: Date }>(
       'select expire from sessions where sid = $1',
-      [sessionId(cookie.value)],
+      [sessionId(cookie?.value ?? '')],
     );
     expect(rows[0]?.expire.getTime()).toBeLessThanOrEqual(Date.now() + 7 * DAY_S * 1000 + 60_000);
     expect(rows[0]?.expire.getTime()).toBeGreaterThan(Date.now());
@@ -166,15 +166,15 @@ describe.each(Object.entries(environments))('V3.4 cookie attributes, APP_ENV=%s'
     expect(res.status).toBe(201);
     const line = sessionSetCookie(res.setCookies);
     expect(line, res.setCookies.join('\n')).toBeDefined();
-    const { name, attributes } = cookieAttributes(line ?? '');
-    expect(attributes.get('httponly')).toBe(true);
-    expect(String(attributes.get('samesite')).toLowerCase()).toMatch(/^(lax|strict)$/);
-    expect(attributes.get('path')).toBe('/');
-    expect(attributes.has('domain')).toBe(false); // host-only: no sibling subdomain receives it
-    expect(attributes.has('secure')).toBe(deployedEnv);
+    const cookie = parseCookie(line ?? '');
+    expect(cookie?.httpOnly).toBe(true);
+    expect(cookie?.sameSite).toMatch(/^(Lax|Strict)$/);
+    expect(cookie?.path).toBe('/');
+    expect(cookie?.domain).toBeUndefined(); // host-only: no sibling subdomain receives it
+    expect(Boolean(cookie?.secure)).toBe(deployedEnv);
     // V3.4.4: a __Host- name is refused by browsers unless Secure, Path=/ and no Domain.
-    if (name.startsWith('__Host-')) {
-      expect(attributes.has('secure')).toBe(true);
+    if (cookie?.name.startsWith('__Host-')) {
+      expect(cookie.secure).toBe(true);
     }
   });
 
@@ -184,12 +184,12 @@ describe.each(Object.entries(environments))('V3.4 cookie attributes, APP_ENV=%s'
       json: { email: uniqueEmail(), password },
     });
     const line = res.setCookies.find((cookie) => cookie.includes('shipshape.device='));
-    const { attributes } = cookieAttributes(line ?? '');
-    expect(attributes.get('httponly')).toBe(true);
-    expect(String(attributes.get('samesite')).toLowerCase()).toBe('strict');
-    expect(attributes.get('path')).toBe('/api/auth');
-    expect(attributes.has('domain')).toBe(false);
-    expect(attributes.has('secure')).toBe(deployedEnv);
+    const cookie = parseCookie(line ?? '');
+    expect(cookie?.httpOnly).toBe(true);
+    expect(cookie?.sameSite).toBe('Strict');
+    expect(cookie?.path).toBe('/api/auth');
+    expect(cookie?.domain).toBeUndefined();
+    expect(Boolean(cookie?.secure)).toBe(deployedEnv);
   });
 
   if (deployedEnv) {

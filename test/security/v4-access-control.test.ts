@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '@shipshape/db/testing';
 import { eventually, password, png, signedIn, startApp, uniqueEmail, upload } from './support/app';
-import type { Client, RequestOptions } from './support/http';
+import type { Client, RequestOptions } from '@shipshape/stack/http';
 import {
   apiRoutes,
   describeRoute,

@@ -18,7 +18,7 @@ import {
   upload,
   databasePool,
 } from './support/app';
-import { send, type Client, type Reply } from './support/http';
+import { send, type Client, type Reply } from '@shipshape/stack/http';
 
 useTestDatabase();
 
@@ -88,7 +88,7 @@ describe('V5.1.2 mass assignment: fields a client may not set are ignored', () =
   it('a sign-up cannot choose its id, its hash, a role or a verified address', async () => {
     const email = uniqueEmail();
     const planted = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA';
-    const res = await send(target.base, 'POST', '/api/auth/register', {
+    const res = await send(`${target.base}/api/auth/register`, {
       json: {
         email,
         password,
@@ -109,7 +109,7 @@ describe('V5.1.2 mass assignment: fields a client may not set are ignored', () =
     );
     expect(rows[0]?.password_hash).not.toBe(planted);
     expect(
-      (await send(target.base, 'POST', '/api/auth/login', { json: { email, password } })).status,
+      (await send(`${target.base}/api/auth/login`, { json: { email, password } })).status,
     ).toBe(200);
   });
 
@@ -279,7 +279,7 @@ describe('V5.3 output encoding and injection', () => {
 
   it('V5.3.4: a sign-in with SQL in the email is a plain refusal', async () => {
     for (const email of ["a' or '1'='1@example.com", "x@example.com'; --", '*)(uid=*))(|(uid=*']) {
-      const res = await send(target.base, 'POST', '/api/auth/login', {
+      const res = await send(`${target.base}/api/auth/login`, {
         json: { email, password },
       });
       expect([400, 401]).toContain(res.status);

@@ -19,7 +19,7 @@ import {
   uniqueEmail,
   upload,
 } from './support/app';
-import type { Reply } from './support/http';
+import type { Reply } from '@shipshape/stack/http';
 
 useTestDatabase();
 

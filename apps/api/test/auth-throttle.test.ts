@@ -2,7 +2,6 @@
 // replica shares. Only failures count, and a refused attempt never reaches the password check.
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { useTestDatabase } from '@shipshape/db/testing';
 import { pino } from 'pino';
@@ -13,6 +12,7 @@ import { createPostgresAttemptCounter } from '../src/auth/attempts/postgres';
 import { connectRedisAttemptCounter } from '../src/auth/attempts/redis';
 import { burnVerifyTime, verifyPassword } from '../src/auth/passwords';
 import { SIGN_IN_WINDOW_MS } from '../src/auth/throttle';
+import { send } from '@shipshape/stack/http';
 import { buildTestApp, password, uniqueEmail } from './helpers';
 import { startOwnRedis } from '@shipshape/queue/testing';
 
@@ -366,24 +366,8 @@ async function listen(app: App): Promise<string> {
 function post(
   base: string,
   path: string,
-  body: object,
+  json: object,
   options: { localAddress?: string; headers?: Record<string, string> } = {},
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}${path}`, {
-      method: 'POST',
-      localAddress: options.localAddress,
-      headers: { 'Content-Type': 'application/json', ...options.headers },
-      timeout: 5_000,
-    });
-    req.once('timeout', () => req.destroy(new Error(`no answer to POST ${path} within 5 s`)));
-    req.once('error', reject);
-    req.once('response', (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.end(JSON.stringify(body));
-  });
+) {
+  return send(`${base}${path}`, { json, timeoutMs: 5_000, ...options });
 }

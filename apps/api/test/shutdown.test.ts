@@ -3,16 +3,16 @@
 // and it exits 0 with no request reset. (Uploads no longer pass through the API: ADR 031.)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import http from 'node:http';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { useTestDatabase } from '@shipshape/db/testing';
 import { freePort } from '@shipshape/lifecycle';
 import { storageEnv } from '@shipshape/storage';
+import type { Dispatcher } from 'undici';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
+import { keepAlive, send } from '@shipshape/stack/http';
 import { password, uniqueEmail } from './helpers';
-import { send } from './fixtures/raw-http';
 
 const database = useTestDatabase();
 
@@ -87,20 +87,14 @@ async function startApi(env: Record<string, string> = {}) {
 
 /** Headers of a browser behind the HTTPS proxy, signed in as a new user. */
 async function signUp(url: string) {
-  const body = Buffer.from(JSON.stringify({ email: uniqueEmail(), password }));
-  const res = await send(url, {
-    path: '/api/auth/register',
-    headers: {
-      'content-type': 'application/json',
-      'content-length': body.length,
-      'x-forwarded-proto': 'https',
-    },
-    body: [body],
+  const res = await send(`${url}/api/auth/register`, {
+    json: { email: uniqueEmail(), password },
+    headers: { 'x-forwarded-proto': 'https' },
   });
   expect(res.status, res.text).toBe(201);
-  const setCookie = (res.headers['set-cookie'] ?? []).find((c) => c.startsWith('shipshape.sid='));
+  const setCookie = res.setCookies.find((c) => c.startsWith('shipshape.sid='));
   const [cookie = ''] = (setCookie ?? '').split(';');
-  const userId = (res.body as { user: { id: string } }).user.id;
+  const userId = (res.json as { user: { id: string } }).user.id;
   return { userId, headers: { cookie, 'x-forwarded-proto': 'https' } };
 }
 
@@ -115,9 +109,9 @@ interface Outcome {
 /** One keep-alive client sending requests back to back until the server stops accepting. */
 async function steadyClient(
   url: string,
-  agent: http.Agent,
+  pool: Dispatcher,
   paths: string[],
-  headers: http.OutgoingHttpHeaders,
+  headers: Record<string, string>,
   outcomes: Outcome[],
 ) {
   const until = Date.now() + 20_000;
@@ -126,7 +120,7 @@ async function steadyClient(
     const outcome: Outcome = { path, sentAt: Date.now() };
     outcomes.push(outcome);
     try {
-      const answer = await send(url, { method: 'GET', path, headers, agent, timeoutMs: 15_000 });
+      const answer = await send(`${url}${path}`, { headers, dispatcher: pool });
       outcome.status = answer.status;
       outcome.connection = answer.headers.connection;
     } catch (error) {
@@ -148,28 +142,26 @@ describe.skipIf(!redisUrl)('the API process on SIGTERM', () => {
     const chunks = Array.from({ length: 16 }, (_, i) =>
       note.subarray((i * note.length) / 16, ((i + 1) * note.length) / 16),
     );
-    const slowRequest = send(api.url, {
-      path: '/api/notes',
+    const slowRequest = send(`${api.url}/api/notes`, {
       headers: {
         ...user.headers,
         'content-type': 'application/json',
-        'content-length': note.length,
+        'content-length': String(note.length),
       },
       body: slowly(chunks, 1_500),
-      timeoutMs: 15_000,
     });
 
     // A load balancer's probe: one keep-alive connection, idle when the signal comes.
-    const probe = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const ready = await send(api.url, { method: 'GET', path: '/readyz', agent: probe });
+    const probe = keepAlive({ connections: 1 });
+    const ready = await send(`${api.url}/readyz`, { dispatcher: probe });
     expect(ready.status).toBe(200);
 
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 6 });
+    const pool = keepAlive({ connections: 6 });
     const outcomes: Outcome[] = [];
     const clients = [0, 1, 2, 3, 4, 5].map((n) =>
       steadyClient(
         api.url,
-        agent,
+        pool,
         n % 2 ? ['/readyz', '/healthz'] : ['/api/notes', '/readyz'],
         user.headers,
         outcomes,
@@ -185,15 +177,14 @@ describe.skipIf(!redisUrl)('the API process on SIGTERM', () => {
     const drainingSince = Date.now();
 
     // Readiness fails at once, and the answer closes the probe's connection.
-    const notReady = await send(api.url, { method: 'GET', path: '/readyz', agent: probe });
+    const notReady = await send(`${api.url}/readyz`, { dispatcher: probe });
     expect(notReady.status).toBe(503);
-    expect(notReady.body).toMatchObject({ error: { code: 'shutting_down' } });
+    expect(notReady.json).toMatchObject({ error: { code: 'shutting_down' } });
     expect(notReady.headers.connection).toBe('close');
 
     expect(await api.waitForExit()).toEqual({ code: 0, signal: null });
     await Promise.all(clients);
-    agent.destroy();
-    probe.destroy();
+    await Promise.all([pool.destroy(), probe.destroy()]);
 
     // No request was reset: each got its answer, or found the server no longer accepting.
     const failures = outcomes.filter((o) => o.error && !o.error.includes('ECONNREFUSED'));

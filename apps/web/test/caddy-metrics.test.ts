@@ -2,28 +2,13 @@
 // run by Debian's Caddy, answers it with 404 from outside, while the API behind it answers
 // everything else. The stand-in API here answers every path, so a 404 can only be Caddy's.
 import { once } from 'node:events';
-import { createServer, request } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { get, hasCaddy, startCaddy, type RunningCaddy } from '@shipshape/stack';
+import { hasCaddy, startCaddy, type RunningCaddy } from '@shipshape/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { send } from '@shipshape/stack/http';
 
 const API_BODY = 'from the api';
-
-/** One request with its path sent as written: a URL object would resolve the dot segments first. */
-function rawGet(origin: string, path: string): Promise<{ status: number; body: string }> {
-  const { hostname, port } = new URL(origin);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: hostname, port, path, agent: false, timeout: 10_000 });
-    req.on('timeout', () => req.destroy(new Error(`no answer for ${path} within 10 s`)));
-    req.on('error', reject);
-    req.on('response', (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.end();
-  });
-}
 
 describe.skipIf(!hasCaddy)('Caddy and /metrics', () => {
   const seen: string[] = [];
@@ -50,18 +35,19 @@ describe.skipIf(!hasCaddy)('Caddy and /metrics', () => {
   });
 
   it('passes the API its own paths (the stand-in answers)', async () => {
-    const response = await get(`${origin()}/healthz`);
+    const response = await send(`${origin()}/healthz`);
     expect(response.status).toBe(200);
-    expect(response.body.toString()).toBe(API_BODY);
+    expect(response.text).toBe(API_BODY);
   });
 
   it.each(['/metrics', '/metrics/', '/metrics?format=text', '/METRICS', '/api/../metrics'])(
     'answers %s with 404 and never asks the API',
     async (path) => {
       const before = seen.length;
-      const response = await rawGet(origin(), path);
+      // The path goes out as written: a URL object would resolve the dot segments first.
+      const response = await send(`${origin()}${path}`);
       expect(response.status).toBe(404);
-      expect(response.body).not.toContain(API_BODY);
+      expect(response.text).not.toContain(API_BODY);
       expect(seen.slice(before)).toEqual([]);
     },
   );

@@ -12,11 +12,12 @@ import { gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { useTestDatabase } from '@shipshape/db/testing';
 import { freePort } from '@shipshape/lifecycle';
 import { createLogger } from '@shipshape/logger';
-import { get, hasCaddy, startCaddy } from '@shipshape/stack';
+import { hasCaddy, startCaddy } from '@shipshape/stack';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { KEEP_ALIVE_TIMEOUT_MS } from '../../api/src/http/graceful-shutdown';
 import { buildTestApp, deployedEnv } from '../../api/test/helpers';
 import { buildWeb } from '../build';
+import { send } from '@shipshape/stack/http';
 
 if (!hasCaddy) {
   console.warn('Skipping the Caddy tests: `caddy` is not installed (apt-get install -y caddy).');
@@ -75,26 +76,26 @@ describe.skipIf(!hasCaddy)('Caddy in front of the frontend and the API', () => {
   });
 
   it('serves the page with no-cache and the fingerprinted assets as immutable', async () => {
-    const page = await get(`${caddy.url}/`);
+    const page = await send(`${caddy.url}/`);
     expect(page.status).toBe(200);
     expect(page.headers['cache-control']).toBe('no-cache');
     const assets = assetPaths(page.body.toString());
     expect(assets).toHaveLength(3);
     for (const path of assets) {
       expect(path).toMatch(/^\/assets\/\w+\.\w{8}\.(js|css|svg)$/);
-      const asset = await get(`${caddy.url}${path}`);
+      const asset = await send(`${caddy.url}${path}`);
       expect(asset.status).toBe(200);
       expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     }
-    expect((await get(`${caddy.url}/README.md`)).headers['cache-control']).toBe('no-cache');
+    expect((await send(`${caddy.url}/README.md`)).headers['cache-control']).toBe('no-cache');
   });
 
   it('compresses with zstd or gzip, whichever the client takes', async () => {
     const page = await readFile(join(dist, 'index.html'));
-    const zstd = await get(`${caddy.url}/`, { headers: { 'accept-encoding': 'zstd, gzip' } });
+    const zstd = await send(`${caddy.url}/`, { headers: { 'accept-encoding': 'zstd, gzip' } });
     expect(zstd.headers['content-encoding']).toBe('zstd');
     expect(zstdDecompressSync(zstd.body).equals(page)).toBe(true);
-    const gzip = await get(`${caddy.url}/`, { headers: { 'accept-encoding': 'gzip' } });
+    const gzip = await send(`${caddy.url}/`, { headers: { 'accept-encoding': 'gzip' } });
     expect(gzip.headers['content-encoding']).toBe('gzip');
     expect(gunzipSync(gzip.body).equals(page)).toBe(true);
     expect(gzip.body.length).toBeLessThan(page.length / 2);
@@ -102,12 +103,14 @@ describe.skipIf(!hasCaddy)('Caddy in front of the frontend and the API', () => {
 
   it('delivers the first page and its first API call in under 50 KB', async () => {
     const headers = { 'accept-encoding': 'gzip' };
-    const page = await get(`${caddy.url}/`, { headers });
+    const page = await send(`${caddy.url}/`, { headers });
     const assets = await Promise.all(
-      assetPaths(gunzipSync(page.body).toString()).map((p) => get(`${caddy.url}${p}`, { headers })),
+      assetPaths(gunzipSync(page.body).toString()).map((p) =>
+        send(`${caddy.url}${p}`, { headers }),
+      ),
     );
     // The page then asks the API who is signed in.
-    const session = await get(`${caddy.url}/api/auth/session`, { headers });
+    const session = await send(`${caddy.url}/api/auth/session`, { headers });
     const all = [page, ...assets, session];
     const bytes = all.reduce((sum, res) => sum + res.headerBytes + res.body.length, 0);
     console.info(`First page through Caddy: ${all.length} requests, ${bytes} bytes`);
@@ -115,7 +118,7 @@ describe.skipIf(!hasCaddy)('Caddy in front of the frontend and the API', () => {
   });
 
   it('proxies /api/* with its prefix, and tells the API the address that connected', async () => {
-    const res = await get(`${caddy.url}/api/auth/session`, {
+    const res = await send(`${caddy.url}/api/auth/session`, {
       headers: { 'x-forwarded-for': '203.0.113.99', 'x-request-id': 'chosen-by-the-client' },
     });
     expect(res.status).toBe(200);
@@ -137,7 +140,7 @@ describe.skipIf(!hasCaddy)('Caddy in front of the frontend and the API', () => {
     const upstream = `127.0.0.1:${(api.address() as AddressInfo).port}`;
     const behind = await startCaddy({ apiUpstreams: upstream, trustedProxies: '127.0.0.1/32' });
     onTestFinished(behind.stop);
-    await get(`${behind.url}/api/auth/session`, {
+    await send(`${behind.url}/api/auth/session`, {
       headers: { 'x-forwarded-for': '203.0.113.99', 'x-forwarded-proto': 'https' },
     });
     expect(seen.at(-1)?.headers['x-forwarded-for']).toBe('203.0.113.99, 127.0.0.1');
@@ -146,7 +149,7 @@ describe.skipIf(!hasCaddy)('Caddy in front of the frontend and the API', () => {
 
   it('sends no Server header and no HSTS over plain http, from Caddy or the API', async () => {
     for (const path of ['/', '/api/auth/session', '/healthz']) {
-      const res = await get(`${caddy.url}${path}`);
+      const res = await send(`${caddy.url}${path}`);
       expect(res.status, path).toBe(200);
       expect(res.headers.server, path).toBeUndefined();
       expect(res.headers['strict-transport-security'], path).toBeUndefined();
@@ -155,7 +158,7 @@ describe.skipIf(!hasCaddy)('Caddy in front of the frontend and the API', () => {
 
   it('keeps HSTS on API answers that arrived over HTTPS at the proxy', async () => {
     const direct = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
-    const res = await get(`${direct}/healthz`, { headers: { 'x-forwarded-proto': 'https' } });
+    const res = await send(`${direct}/healthz`, { headers: { 'x-forwarded-proto': 'https' } });
     expect(res.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
   });
 
@@ -164,20 +167,20 @@ describe.skipIf(!hasCaddy)('Caddy in front of the frontend and the API', () => {
     const https = await startCaddy({ apiUpstreams: upstream, webRoot: dist, tls: true });
     onTestFinished(https.stop);
     for (const path of ['/', '/api/auth/session']) {
-      const res = await get(`${https.url}${path}`, { ca: https.ca });
+      const res = await send(`${https.url}${path}`, { ca: https.ca });
       expect(res.status, path).toBe(200);
       expect(res.headers['strict-transport-security'], path).toBe(
         'max-age=31536000; includeSubDomains',
       );
     }
-    const redirect = await get(`${https.httpUrl}/notes?x=1`);
+    const redirect = await send(`${https.httpUrl}/notes?x=1`);
     expect(redirect.status).toBe(308);
     expect(redirect.headers.location).toMatch(/^https:\/\/localhost(:\d+)?\/notes\?x=1$/);
   });
 
   it("gives the page the same security headers as helmet gives the API's answers", async () => {
-    const page = (await get(`${caddy.url}/`)).headers;
-    const answer = (await get(`${caddy.url}/api/auth/session`)).headers;
+    const page = (await send(`${caddy.url}/`)).headers;
+    const answer = (await send(`${caddy.url}/api/auth/session`)).headers;
     for (const name of securityHeaderNames) {
       expect(page[name], name).toBe(answer[name]);
     }
@@ -205,7 +208,7 @@ describe.skipIf(!hasCaddy)('Caddy retries', () => {
     const caddy = await startCaddy({ apiUpstreams: upstreams.join(' ') });
     onTestFinished(caddy.stop);
 
-    const post = await get(`${caddy.url}/api/notes`, {
+    const post = await send(`${caddy.url}/api/notes`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{"title":"once"}',
@@ -215,7 +218,7 @@ describe.skipIf(!hasCaddy)('Caddy retries', () => {
 
     // The same failure on a GET, which is safe to repeat, is tried on another upstream.
     arrived.length = 0;
-    expect((await get(`${caddy.url}/api/notes`)).status).toBe(502);
+    expect((await send(`${caddy.url}/api/notes`)).status).toBe(502);
     expect(arrived.length).toBeGreaterThan(1);
     expect(new Set(arrived)).toEqual(new Set(['GET']));
   });
@@ -238,8 +241,8 @@ describe.skipIf(!hasCaddy)('Caddy retries', () => {
     onTestFinished(() => new Promise<void>((resolve) => restarted.close(() => resolve())));
 
     // Nothing listens yet: each connection is refused, and Caddy keeps trying.
-    const read = get(`${caddy.url}/api/notes`);
-    const write = get(`${caddy.url}/api/notes`, { method: 'POST', body: '{"title":"x"}' });
+    const read = send(`${caddy.url}/api/notes`);
+    const write = send(`${caddy.url}/api/notes`, { method: 'POST', body: '{"title":"x"}' });
     setTimeout(() => restarted.listen(port, '127.0.0.1'), 1000);
     expect((await read).status).toBe(200);
     // Caddy up to 2.11.1 cannot send a body again after a refused connection (its transport
@@ -264,7 +267,7 @@ describe.skipIf(!hasCaddy)('Caddy retries', () => {
     const caddy = await startCaddy({ apiUpstreams: await listen(api) });
     onTestFinished(caddy.stop);
 
-    expect((await get(`${caddy.url}/api/notes`)).status).toBe(200);
+    expect((await send(`${caddy.url}/api/notes`)).status).toBe(200);
     await vi.waitFor(
       () => {
         if (closedBy.length === 0) throw new Error('the connection is still open');

@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@shipshape/lifecycle';
-import { get } from './http';
+import { send } from './http';
 
 export const caddyFile = fileURLToPath(new URL('../../../Caddyfile', import.meta.url));
 
@@ -103,7 +103,7 @@ export async function startCaddy({
         )
       : undefined;
     await waitFor(
-      () => get(`${url}/`, { ca }),
+      () => send(`${url}/`, { ca }),
       () => log,
     );
     return {

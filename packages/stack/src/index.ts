@@ -5,5 +5,4 @@ export { startStack, type Stack, type StackOptions, type StartingStack } from '.
 export { type AppProcess, type Code, type Exit } from './processes';
 export { bundles, buildBundles, migrateWithBundle, root } from './bundles';
 export { caddyFile, hasCaddy, startCaddy, type CaddyOptions, type RunningCaddy } from './caddy';
-export { get, type GetOptions, type RawResponse } from './http';
 export { firstPageWeight, type PageWeight } from './page-weight';

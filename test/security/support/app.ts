@@ -1,6 +1,7 @@
 // The app under test, as each security test file builds it: the real app of apps/api/test/helpers
 // (its own database, the run's S3 bucket, real job handlers), on a real socket, logging at the
 // most talkative level into lines the tests read back and scan for what must never be logged.
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { deflateSync, crc32 } from 'node:zlib';
 import { connectDatabase } from '@shipshape/db';
@@ -8,9 +9,11 @@ import { releaseWhenDone, testDatabaseUrl } from '@shipshape/db/testing';
 import { createLogger } from '@shipshape/logger';
 import { expect } from 'vitest';
 import { buildTestApp, deployedEnv, password, uniqueEmail } from '../../../apps/api/test/helpers';
-import { Client, listen, type Reply, type TestApp } from './http';
+import { Client, type Reply } from '@shipshape/stack/http';
 
 export { deployedEnv, password, uniqueEmail };
+
+export type TestApp = ReturnType<typeof buildTestApp>;
 
 /** What Caddy adds to every request it passes on in a deployment (X-Forwarded-Proto: https). */
 export const behindCaddy = { 'X-Forwarded-Proto': 'https', 'X-Forwarded-For': '198.51.100.20' };
@@ -60,7 +63,24 @@ export async function startApp(
     (app.deps.db as unknown as { $client: Parameters<typeof tolerateTeardown>[0] }).$client,
   );
   const base = await listen(app);
-  return { app, base, log, client: (headers) => new Client(base, headers) };
+  return { app, base, log, client: (headers) => new Client(base, { headers }) };
+}
+
+/** Listens on loopback until the test (or the file, when called while collecting) is done. */
+async function listen(app: TestApp): Promise<string> {
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  releaseWhenDone(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 /**
