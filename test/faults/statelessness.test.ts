@@ -53,7 +53,12 @@ describe('two API replicas', () => {
     expect(session.json).toMatchObject({ user: { email } });
 
     expect((await second.post('/api/auth/logout')).status).toBe(204);
-    expect((await first.get('/api/auth/session')).json).toEqual({ user: null });
+    // The other replica hears of it from Postgres a few milliseconds after the commit
+    // (apps/api/src/session-cache.ts), and refuses the session from then on.
+    await vi.waitFor(
+      async () => expect((await first.get('/api/auth/session')).json).toEqual({ user: null }),
+      { timeout: 2_000, interval: 20 },
+    );
     expect((await first.get('/api/notes')).status).toBe(401);
     console.log(`statelessness: 20 note requests alternating between replicas, all served`);
     first.close();
