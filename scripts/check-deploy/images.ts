@@ -14,7 +14,7 @@ import {
   parse,
   type Node,
 } from 'yaml';
-import type { CheckResult } from './result';
+import { judge, type CheckResult } from '../check-result';
 
 export interface ImageReference {
   /** file:line */
@@ -33,10 +33,10 @@ const pinFile = 'deploy/images.yaml';
 export function checkImages(root = join(import.meta.dirname, '..', '..')): CheckResult[] {
   const references = imageReferences(root);
   return [
-    {
-      name: `image pins: every image a deployment file names is in ${pinFile} with a tag its upstream publishes`,
-      problems: pinProblems(readFileSync(join(root, pinFile), 'utf8'), references),
-    },
+    judge(
+      `image pins: every image a deployment file names is in ${pinFile} with a tag its upstream publishes`,
+      pinProblems(readFileSync(join(root, pinFile), 'utf8'), references),
+    ),
   ];
 }
 

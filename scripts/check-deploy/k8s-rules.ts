@@ -3,8 +3,7 @@
 // Gateway's rules are in k8s-gateway.ts.
 import { envVariableNames, loadConfig } from '@shipshape/config';
 import { gatewayProblems } from './k8s-gateway';
-// Variables that hold credentials: they come from the Secret, never from a ConfigMap.
-import { secretVariables } from './secret-variables';
+import { secretVariables } from './variables';
 
 /** The parts of a Kubernetes object these rules read; the schemas have checked the types. */
 export interface K8sObject {

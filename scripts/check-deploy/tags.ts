@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, parse, parseDocument } from 'yaml';
 import { imageReferences, isOwnImage, listFiles, splitReference } from './images';
-import type { CheckResult } from './result';
+import { judge, type CheckResult } from '../check-result';
 
 /** One kind of tag CI pushes: how to say it, and what it matches. */
 export interface PushedTag {
@@ -31,10 +31,10 @@ export function checkTags(root = join(import.meta.dirname, '..', '..')): CheckRe
   const { pushed, problems } = pushedTags(root);
   problems.push(...expectedTagProblems(expectedTags(root), pushed));
   return [
-    {
-      name: `own image tags: every tag a file expects on GHCR is pushed by CI (${pushed.map((tag) => tag.label).join(', ')})`,
+    judge(
+      `own image tags: every tag a file expects on GHCR is pushed by CI (${pushed.map((tag) => tag.label).join(', ')})`,
       problems,
-    },
+    ),
   ];
 }
 

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type YAMLMap } from 'yaml';
-import type { CheckResult } from './result';
+import { judge, type CheckResult } from '../check-result';
 import { readScript, type SimpleCommand } from './shell';
 
 /**
@@ -68,10 +68,9 @@ export function checkWorkflowCommands(root = join(import.meta.dirname, '..', '..
     .sort()
     .flatMap((name) => workflowProblems(root, `${folder}/${name}`));
   return [
-    {
-      name: 'workflow commands: each is on the ubuntu-24.04 runner or installed by an earlier step',
-      problems: [...new Set(problems)],
-    },
+    judge('workflow commands: each is on the ubuntu-24.04 runner or installed by an earlier step', [
+      ...new Set(problems),
+    ]),
   ];
 }
 

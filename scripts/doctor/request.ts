@@ -2,7 +2,7 @@
 // redirect followed, nothing cached. Also turns a failed connection into words and a fix.
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { fail, type CheckResult } from './result';
+import { fail, type CheckResult } from '../check-result';
 
 /** The deployment under examination, and how to reach it. */
 export interface Target {

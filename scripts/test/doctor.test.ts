@@ -18,7 +18,7 @@ import { checkReadyz, checkVersion, sameCommit } from '../doctor/endpoints';
 import { checkSecurityHeaders } from '../doctor/headers';
 import { parseOptions, UsageError } from '../doctor/options';
 import { checkRedirect } from '../doctor/redirect';
-import type { CheckResult } from '../doctor/result';
+import type { CheckResult } from '../check-result';
 import { runDoctor, targetFor } from '../doctor/run';
 import { checkTls } from '../doctor/tls';
 import { createTestCa, serveDns, serveHttp, serveHttps } from './doctor-stacks';
