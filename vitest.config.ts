@@ -6,6 +6,7 @@ export default defineConfig({
       'apps/*/test/**/*.test.ts',
       'packages/*/test/**/*.test.ts',
       'scripts/test/**/*.test.ts',
+      'test/check-deploy/**/*.test.ts',
     ],
     // A migrated template database per run, copied into one database per test file that calls
     // useTestDatabase(); one S3 bucket and Redis prefix per run (see test/global-setup.ts).

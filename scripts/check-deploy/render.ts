@@ -67,9 +67,9 @@ const appFields = z
     }),
   })
   .partial();
-const appService = <T extends string, E extends z.ZodRawShape>(type: T, extra: E) =>
-  appFields.extend({ ...common, type: z.literal(type), runtime, ...extra }).strict();
-const keyValue = <T extends string>(type: T) =>
+const appService = <E extends z.ZodRawShape>(shape: E) =>
+  appFields.extend({ ...common, runtime, ...shape }).strict();
+const keyValue = (type: 'keyvalue' | 'redis') =>
   z.strictObject({
     ...common,
     type: z.literal(type),
@@ -82,13 +82,14 @@ const keyValue = <T extends string>(type: T) =>
   });
 
 const service = z.discriminatedUnion('type', [
-  appService('web', {
+  appService({
+    type: z.literal('web'),
     ...{ preDeployCommand: str.optional(), healthCheckPath: str.optional() },
     ...{ domains: z.array(str).optional(), runtime: z.enum([...runtime.options, 'static']) },
   }),
-  appService('pserv', { preDeployCommand: str.optional() }),
-  appService('worker', { preDeployCommand: str.optional() }),
-  appService('cron', { schedule: str.optional() }),
+  appService({ type: z.literal('pserv'), preDeployCommand: str.optional() }),
+  appService({ type: z.literal('worker'), preDeployCommand: str.optional() }),
+  appService({ type: z.literal('cron'), schedule: str.optional() }),
   keyValue('keyvalue'),
   keyValue('redis'),
 ]);
@@ -168,7 +169,7 @@ function shipshapeProblems({
     'web is a web service with a healthCheckPath',
   );
   expect(databases.length === 1, 'one Postgres database');
-  const kv = services.filter((s) => s.type === 'keyvalue');
+  const kv = services.flatMap((s) => (s.type === 'keyvalue' ? [s] : []));
   expect(
     kv.length === 1 && kv[0]?.maxmemoryPolicy === 'noeviction',
     'one Key Value with maxmemoryPolicy noeviction (BullMQ)',
