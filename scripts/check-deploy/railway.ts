@@ -168,17 +168,6 @@ export async function checkRailway(program: RailwayProgram = shipshape): Promise
   ];
 }
 
-/**
- * Every image the file has Railway run, as the CLI sees it: the app's from the release, and the
- * databases' as the `railway` SDK picks them (they are not written in the file).
- */
-export async function railwayImages(program: RailwayProgram = shipshape): Promise<string[]> {
-  const definition = await describe(program, { DEPLOY_ENV: 'production', ...release });
-  return (definition.resources ?? [])
-    .flat()
-    .flatMap((node) => ('source' in node && node.source?.image ? [node.source.image] : []));
-}
-
 interface Step {
   name?: string;
   if?: string;
