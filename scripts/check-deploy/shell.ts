@@ -5,7 +5,7 @@
 // `$()` in its word while its own commands are listed too. Enough for finding which programs a
 // script calls and with what names and paths; not a shell. A full parser (mvdan/sh, on npm as
 // sh-syntax, built to WASM) would be the choice for more than that; these checks need only the
-// words, and scripts/test/contracts.test.ts pins what this reader must get right.
+// words, and test/check-deploy/contracts.test.ts pins what this reader must get right.
 
 export interface SimpleCommand {
   /** The program: the first word after assignments, keywords and wrappers such as sudo or env. */
