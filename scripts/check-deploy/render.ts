@@ -139,7 +139,7 @@ function shipshapeProblems({
   const expect = (ok: boolean, message: string) => ok || problems.push(`${env}: ${message}`);
   const byRole = (role: string) => services.find((s) => s.name.startsWith(`shipshape-${role}`));
   const [api, worker, web] = [byRole('api'), byRole('worker'), byRole('web')];
-  const vars = (s?: Service) => (s?.envVars ?? []).map((v) => v as Record<string, unknown>);
+  const vars = (s?: { envVars?: object[] }) => (s?.envVars ?? []) as Record<string, unknown>[];
   const valueOf = (s: Service | undefined, key: string) => vars(s).find((v) => v.key === key);
   const upstream = valueOf(web, 'API_UPSTREAMS')?.fromService as
     Record<string, unknown> | undefined;
@@ -219,10 +219,7 @@ function shipshapeProblems({
       expect(ref.value !== 'true', 'TRUST_PROXY=true lets any client choose its address');
   }
   // A credential written in the file would be in git: Render asks for it or generates it.
-  for (const ref of [
-    ...services.flatMap(vars),
-    ...envVarGroups.flatMap((g) => g.envVars.map((v) => v as Record<string, unknown>)),
-  ]) {
+  for (const ref of [...services, ...envVarGroups].flatMap(vars)) {
     if (secretVariables.includes(String(ref.key)))
       expect(
         ref.value === undefined,
@@ -238,9 +235,8 @@ export function checkRenderBlueprint(text: string): CheckResult[] {
   const { error } = blueprint.safeParse(doc);
   // Shipshape's rules read the file even where Render's refuse it, so one run shows both; what
   // they cannot read at all, the field reference has already reported.
-  const environments = ((doc as z.infer<typeof blueprint>).projects ?? []).flatMap(
-    (project) => project.environments,
-  );
+  const projects = (doc as { projects?: { environments?: Environment[] }[] } | null)?.projects;
+  const environments = (projects ?? []).flatMap((project) => project.environments ?? []);
   const found = environments.map((env) => env.name);
   const ours = (env: Environment) => {
     try {
