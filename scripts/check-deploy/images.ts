@@ -14,7 +14,7 @@ import {
   parse,
   type Node,
 } from 'yaml';
-import type { CheckResult } from './result';
+import { judge, type CheckResult } from '../check-result';
 
 export interface ImageReference {
   /** file:line */
@@ -31,12 +31,12 @@ interface Pin {
 const pinFile = 'deploy/images.yaml';
 
 export function checkImages(root = join(import.meta.dirname, '..', '..')): CheckResult[] {
-  const references = imageReferences(root);
+  const pins = readFileSync(join(root, pinFile), 'utf8');
   return [
-    {
-      name: `image pins: every image a deployment file names is in ${pinFile} with a tag its upstream publishes`,
-      problems: pinProblems(readFileSync(join(root, pinFile), 'utf8'), references),
-    },
+    judge(
+      `image pins: every image a deployment file names is in ${pinFile} with a tag its upstream publishes`,
+      pinProblems(pins, imageReferences(root)),
+    ),
   ];
 }
 
@@ -110,10 +110,6 @@ export function pinProblems(pinText: string, references: ImageReference[]): stri
   return problems;
 }
 
-function stringOf(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
 function strings(value: unknown): string[] {
   return Array.isArray(value)
     ? value.filter((item): item is string => typeof item === 'string')
@@ -171,7 +167,7 @@ export function yamlReferences(path: string, text: string): ImageReference[] {
     if (!isMap(node)) return;
     if (keys.at(-1) === '#' && keys.at(-2) === 'images' && node.has('newName')) {
       const name = String(node.get('newName'));
-      const tag = stringOf(node.get('digest')) ?? stringOf(node.get('newTag'));
+      const tag = [node.get('digest'), node.get('newTag')].find((v) => typeof v === 'string');
       found.push({
         where: at(node),
         ref: tag ? `${name}${node.has('digest') ? '@' : ':'}${tag}` : name,

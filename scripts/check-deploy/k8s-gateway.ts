@@ -3,6 +3,11 @@
 // certificate cert-manager can issue for it.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type {
+  IHTTPRouteRule as RouteRule,
+  IListener as Listener,
+  IParentReference as ParentRef,
+} from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1';
 import type { K8sObject } from './k8s-rules';
 
 /** The one Service a route may expose: Caddy, which keeps /metrics and the rest in line. */
@@ -41,23 +46,6 @@ function unknownFields(value: unknown, tree: FieldTree | 1 | '*', path: string):
       ? [`${path}.${field}`]
       : unknownFields(inner, known, `${path}.${field}`);
   });
-}
-
-interface Listener {
-  name: string;
-  protocol: string;
-  port: number;
-  hostname?: string;
-  tls?: { mode?: string; certificateRefs?: { name: string; kind?: string; namespace?: string }[] };
-}
-interface ParentRef {
-  name: string;
-  kind?: string;
-  sectionName?: string;
-}
-interface RouteRule {
-  backendRefs?: { name: string; kind?: string; port?: number }[];
-  filters?: { type: string; requestRedirect?: { scheme?: string } }[];
 }
 
 /**

@@ -1,10 +1,15 @@
 // Shipshape's own rules for its Kubernetes objects, beyond what the schemas say: what each pod
 // must declare to run safely and stop cleanly, and that the objects point at each other. The
 // Gateway's rules are in k8s-gateway.ts.
+import type {
+  IContainer as Container,
+  IPodSecurityContext,
+  IPodTemplateSpec as PodTemplate,
+  ISecurityContext as SecurityContext,
+} from 'kubernetes-models/v1';
 import { envVariableNames, loadConfig } from '@shipshape/config';
 import { gatewayProblems } from './k8s-gateway';
-// Variables that hold credentials: they come from the Secret, never from a ConfigMap.
-import { secretVariables } from './secret-variables';
+import { secretVariables } from './variables';
 
 /** The parts of a Kubernetes object these rules read; the schemas have checked the types. */
 export interface K8sObject {
@@ -13,35 +18,6 @@ export interface K8sObject {
   metadata?: { name?: string; annotations?: Record<string, string> };
   spec?: Record<string, unknown>;
   data?: Record<string, string>;
-}
-
-interface Container {
-  name: string;
-  image?: string;
-  ports?: unknown[];
-  env?: { name: string; value?: string }[];
-  envFrom?: { configMapRef?: { name: string } }[];
-  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  readinessProbe?: unknown;
-  livenessProbe?: unknown;
-  lifecycle?: { preStop?: { exec?: { command?: string[] } } };
-  securityContext?: SecurityContext;
-}
-interface SecurityContext {
-  runAsNonRoot?: boolean;
-  allowPrivilegeEscalation?: boolean;
-  readOnlyRootFilesystem?: boolean;
-  capabilities?: { drop?: string[]; add?: string[] };
-}
-interface PodTemplate {
-  metadata?: { labels?: Record<string, string> };
-  spec?: {
-    containers?: Container[];
-    securityContext?: SecurityContext;
-    automountServiceAccountToken?: boolean;
-    terminationGracePeriodSeconds?: number;
-    imagePullSecrets?: { name?: string }[];
-  };
 }
 
 /** The Secret of type kubernetes.io/dockerconfigjson every pod pulls with (kubernetes.md). */
@@ -76,7 +52,7 @@ export function ruleProblems(
   }
 
   for (const { id, object, template } of templates) {
-    const pod = template.spec ?? {};
+    const pod = template.spec ?? { containers: [] };
     if (pod.automountServiceAccountToken !== false) {
       problems.push(`${id}: automountServiceAccountToken: false (the app never calls the cluster)`);
     }
@@ -85,7 +61,7 @@ export function ruleProblems(
         `${id}: imagePullSecrets: [{ name: ${pullSecretName} }] (private GHCR packages)`,
       );
     }
-    for (const container of pod.containers ?? []) {
+    for (const container of pod.containers) {
       const where = `${id} container ${container.name}`;
       problems.push(...securityProblems(where, pod.securityContext, container.securityContext));
       const { requests = {}, limits = {} } = container.resources ?? {};
@@ -115,7 +91,7 @@ export function ruleProblems(
   return problems;
 }
 
-function securityProblems(where: string, pod: SecurityContext = {}, own: SecurityContext = {}) {
+function securityProblems(where: string, pod: IPodSecurityContext = {}, own: SecurityContext = {}) {
   const problems: string[] = [];
   if ((own.runAsNonRoot ?? pod.runAsNonRoot) !== true)
     problems.push(`${where}: runAsNonRoot: true`);

@@ -23,10 +23,9 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Service } from 'kubernetes-models/v1';
 import { parse, parseAllDocuments } from 'yaml';
 import { pullSecretName, ruleProblems, type K8sObject } from './k8s-rules';
-import { requiredOutsideLocal } from './required-variables';
-import type { CheckResult } from './result';
+import { requiredOutsideLocal, root } from './variables';
+import { judge, type CheckResult } from '../check-result';
 
-const root = join(import.meta.dirname, '..', '..');
 export const k8sDir = join(root, 'infra', 'k8s');
 
 /** The kinds Shipshape's manifests use, each with its schema. Anything else is reported. */
@@ -70,10 +69,7 @@ export async function checkKubernetes(dir = k8sDir): Promise<CheckResult[]> {
       }),
     );
     return [
-      {
-        name: 'kubectl kustomize: infra/k8s/overlays (skipped: kubectl not installed)',
-        problems: [],
-      },
+      judge('kubectl kustomize: infra/k8s/overlays (skipped: kubectl not installed)', []),
       checkObjects('infra/k8s/cluster, base and migrate, as written', base.flat().join('\n---\n'), {
         renderedImages: false,
       }),
@@ -84,7 +80,7 @@ export async function checkKubernetes(dir = k8sDir): Promise<CheckResult[]> {
     const name = `kubectl kustomize + schemas: infra/k8s/${target}`;
     const render = spawnSync('kubectl', ['kustomize', join(dir, target)], { encoding: 'utf8' });
     if (render.status !== 0) {
-      return { name, problems: `${render.stdout}${render.stderr}`.trim().split('\n') };
+      return judge(name, `${render.stdout}${render.stderr}`.trim().split('\n'));
     }
     // Every environment by digest: that is what kubernetes.md's rollout sets.
     return checkObjects(name, render.stdout, { renderedImages: true, digestsOnly: true });
@@ -125,7 +121,7 @@ export function checkObjects(
     }
   }
   problems.push(...ruleProblems(objects, options));
-  return { name: `${name} (${objects.length} objects)`, problems };
+  return judge(`${name} (${objects.length} objects)`, problems);
 }
 
 /**
@@ -173,7 +169,7 @@ export async function checkKubernetesDocs(
     problems.push('no command creates the Secret shipshape-secrets the pods read');
   }
   problems.push(...(await requiredVariableProblems(commands, dir)));
-  return { name: 'docs/deploy/kubernetes.md: commands, names and image tags', problems };
+  return judge('docs/deploy/kubernetes.md: commands, names and image tags', problems);
 }
 
 /**
@@ -195,7 +191,7 @@ async function requiredVariableProblems(commands: string, dir: string): Promise<
       .filter((generator) => generator.name === 'shipshape-config')
       .flatMap((generator) => generator.literals ?? [])
       .map((literal) => literal.slice(0, literal.indexOf('=')));
-    for (const name of requiredOutsideLocal()) {
+    for (const name of requiredOutsideLocal) {
       if (!literals.includes(name) && !secretKeys.includes(name))
         problems.push(
           `${overlay}: ${name} is in neither its ConfigMap nor the Secret shipshape-secrets the page creates`,

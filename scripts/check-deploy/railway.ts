@@ -4,14 +4,13 @@
 // Shipshape's rules. Importing it also puts it under `pnpm typecheck`, against the `railway`
 // SDK's own types. A second check holds the CLI version to one number wherever it is named.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { ProjectDefinition, ResourceNode } from 'railway/iac';
 import { parse } from 'yaml';
-import { envVariableNames, loadConfig } from '@shipshape/config';
+import { loadConfig } from '@shipshape/config';
 import shipshape from '../../.railway/railway';
-import type { CheckResult } from './result';
-import { requiredOutsideLocal } from './required-variables';
-import { secretVariables } from './secret-variables';
+import { judge, type CheckResult } from '../check-result';
+import { root, secretVariables, variableProblems } from './variables';
 
 /** What the CLI evaluates: the file's default export, called with `{}`. */
 export type RailwayProgram = (given: object) => ProjectDefinition | Promise<ProjectDefinition>;
@@ -22,12 +21,8 @@ const release = {
   WORKER_IMAGE: `ghcr.io/your-org/shipshape-worker@${digest}`,
   WEB_IMAGE: `ghcr.io/your-org/shipshape-web@${digest}`,
 };
-const webVariables = [
-  ...['PORT', 'DOMAIN', 'API_UPSTREAMS', 'WEB_ROOT', 'CADDY_TRUSTED_PROXIES'],
-  ...['S3_UPSTREAM', 'S3_BUCKET', 'CSP_CONNECT_SRC'],
-];
+// The one variable of Railway's own that the file sets: how long a replaced deployment drains.
 const platformVariables = ['RAILWAY_DEPLOYMENT_DRAINING_SECONDS'];
-const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
  * The project the program describes when the CLI runs it with process.env as given (empty
@@ -86,11 +81,9 @@ function rulesFor(environment: string, definition: ProjectDefinition) {
     const variable = `${role.toUpperCase()}_IMAGE` as keyof typeof release;
     expect(node.source?.image === release[variable], `${role} runs the image in ${variable}`);
     const names = Object.keys(node.variables ?? {});
-    const known = role === 'web' ? webVariables : [...envVariableNames, ...platformVariables];
-    for (const name of names)
-      expect(known.includes(name), `${role}: ${name} is not a variable it reads`);
-    const needed = role === 'web' ? ['DOMAIN', 'API_UPSTREAMS'] : requiredOutsideLocal();
-    for (const name of needed) expect(names.includes(name), `${role}: ${name} is missing`);
+    problems.push(
+      ...variableProblems(role, role, names, platformVariables).map((p) => `${environment}: ${p}`),
+    );
     for (const name of names.filter((name) => secretVariables.includes(name)))
       expect(
         literal(node, name) === undefined,
@@ -167,26 +160,12 @@ export async function checkRailway(program: RailwayProgram = shipshape): Promise
     ])),
   );
   return [
-    {
-      name: '.railway/railway.ts, called as the Railway CLI calls it: staging and production',
+    judge(
+      '.railway/railway.ts, called as the Railway CLI calls it: staging and production',
       problems,
-    },
-    {
-      name: 'Railway CLI: one version in deploy.yml, railway.sh and railway.md',
-      problems: cliPin(),
-    },
+    ),
+    judge('Railway CLI: one version in deploy.yml, railway.sh and railway.md', cliPin()),
   ];
-}
-
-/**
- * Every image the file has Railway run, as the CLI sees it: the app's from the release, and the
- * databases' as the `railway` SDK picks them (they are not written in the file).
- */
-export async function railwayImages(program: RailwayProgram = shipshape): Promise<string[]> {
-  const definition = await describe(program, { DEPLOY_ENV: 'production', ...release });
-  return (definition.resources ?? [])
-    .flat()
-    .flatMap((node) => ('source' in node && node.source?.image ? [node.source.image] : []));
 }
 
 interface Step {
@@ -197,7 +176,7 @@ interface Step {
 
 /** The version deploy.yml installs is the one railway.sh expects and the docs name. */
 function cliPin(): string[] {
-  const read = (path: string) => readFileSync(`${root}${path}`, 'utf8');
+  const read = (path: string) => readFileSync(join(root, path), 'utf8');
   const workflow = parse(read('.github/workflows/deploy.yml')) as {
     jobs: Record<string, { steps: Step[] }>;
   };

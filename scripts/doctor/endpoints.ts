@@ -1,7 +1,7 @@
 // What the site answers through the proxy: the page, the API's liveness and readiness
 // (apps/api/src/health/routes.ts) and the build it runs (apps/api/src/health/version.ts).
 import type { Reply } from '@shipshape/stack/http';
-import { fail, pass, type CheckResult } from './result';
+import { fail, pass, type CheckResult } from '../check-result';
 import { fetchAnswer, unreachable, type Target } from './request';
 
 /** GETs a path of the site, or hands back the ✗ line saying why nothing answered. */

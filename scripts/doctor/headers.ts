@@ -2,7 +2,7 @@
 // because two programs set them (ADR 021): Caddy for the page, helmet in the API for /api/*.
 // Each rule is one line, naming which answer lacks what and where that answer's headers are set.
 import type { IncomingHttpHeaders } from 'node:http';
-import { fail, pass, type CheckResult } from './result';
+import { fail, pass, type CheckResult } from '../check-result';
 import { fetchAnswer, unreachable, type Target } from './request';
 
 export type Source = 'page' | 'api';

@@ -1,6 +1,6 @@
 // A visitor who types the bare name arrives over plain HTTP: they must be sent on to HTTPS, to
 // the same name and the same path, permanently, so the browser goes straight there next time.
-import { fail, pass, type CheckResult } from './result';
+import { fail, pass, type CheckResult } from '../check-result';
 import { fetchAnswer, unreachable, type Target } from './request';
 
 const NAME = 'HTTP → HTTPS redirect';

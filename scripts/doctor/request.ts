@@ -1,7 +1,7 @@
 // One GET with a deadline, as a browser's first visit would make it: a fresh connection, no
 // redirect followed, nothing cached. Also turns a failed connection into words and a fix.
 import { send, type Reply } from '@shipshape/stack/http';
-import { fail, type CheckResult } from './result';
+import { fail, type CheckResult } from '../check-result';
 
 /** The deployment under examination, and how to reach it. */
 export interface Target {

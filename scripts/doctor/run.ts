@@ -6,7 +6,7 @@ import { checkFrontPage, checkHealthz, checkReadyz, checkVersion } from './endpo
 import { checkSecurityHeaders } from './headers';
 import { checkRedirect } from './redirect';
 import type { Target } from './request';
-import { formatLine, type CheckResult } from './result';
+import { formatLine, type CheckResult } from '../check-result';
 import type { DoctorOptions } from './options';
 import { checkTls } from './tls';
 

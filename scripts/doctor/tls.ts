@@ -3,7 +3,7 @@
 // can be described (expired when, issued by whom) instead of only refused.
 import { connect, type DetailedPeerCertificate, type TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
-import { fail, pass, type CheckResult } from './result';
+import { fail, pass, type CheckResult } from '../check-result';
 import { unreachable, type Target } from './request';
 
 const NAME = 'TLS certificate';

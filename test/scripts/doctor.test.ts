@@ -18,7 +18,7 @@ import { checkReadyz, checkVersion, sameCommit } from '../../scripts/doctor/endp
 import { checkSecurityHeaders } from '../../scripts/doctor/headers';
 import { parseOptions, UsageError } from '../../scripts/doctor/options';
 import { checkRedirect } from '../../scripts/doctor/redirect';
-import type { CheckResult } from '../../scripts/doctor/result';
+import type { CheckResult } from '../../scripts/check-result';
 import { runDoctor, targetFor } from '../../scripts/doctor/run';
 import { checkTls } from '../../scripts/doctor/tls';
 import { createTestCa, serveDns, serveHttp, serveHttps } from './doctor-stacks';

@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseDocument, type Document, type YAMLMap, type YAMLSeq } from 'yaml';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { checkRenderBlueprint } from '../check-deploy/render';
+import { problemsOf } from '../../scripts/check-result';
+import { checkRenderBlueprint } from '../../scripts/check-deploy/render';
 
 const blueprint = await readFile(
   fileURLToPath(new URL('../../render.yaml', import.meta.url)),
@@ -23,7 +24,7 @@ const [api, worker, web] = [service(1), service(2), service(3)];
 function problemsAfter(change: (doc: Document) => void): string[] {
   const doc = parseDocument(blueprint);
   change(doc);
-  return checkRenderBlueprint(doc.toString()).flatMap((result) => result.problems);
+  return problemsOf(checkRenderBlueprint(doc.toString()));
 }
 
 describe('the render.yaml check', () => {
@@ -36,7 +37,9 @@ describe('the render.yaml check', () => {
       doc.deleteIn([...web, 'healthCheckPath']);
       doc.setIn([...web, 'healthcheckPath'], '/');
     });
-    expect(problems).toContainEqual(expect.stringMatching(/healthcheckPath: not a field/));
+    expect(problems).toContainEqual(
+      expect.stringMatching(/services\.3: Unrecognized key: "healthcheckPath"/),
+    );
   });
 
   it('reports an api that is a public web service, answering around Caddy', () => {
@@ -50,7 +53,7 @@ describe('the render.yaml check', () => {
   it('reports a health check path on the private api, which Render does not take', () => {
     const problems = problemsAfter((doc) => doc.setIn([...api, 'healthCheckPath'], '/healthz'));
     expect(problems).toContainEqual(
-      expect.stringMatching(/healthCheckPath does not apply to type pserv/),
+      expect.stringMatching(/services\.1: Unrecognized key: "healthCheckPath"/),
     );
   });
 
@@ -79,7 +82,7 @@ describe('the render.yaml check', () => {
   it('reports a service that builds instead of running the published image', () => {
     const problems = problemsAfter((doc) => doc.setIn([...worker, 'runtime'], 'docker'));
     expect(problems).toContainEqual(
-      expect.stringMatching(/image is only read with runtime: image/),
+      expect.stringMatching(/shipshape-worker-staging: runs the published image \(runtime: image/),
     );
   });
 
@@ -104,8 +107,12 @@ describe('the render.yaml check', () => {
       doc.setIn([...api, 'numInstances'], 'two');
       doc.setIn([...api, 'region'], 'mars');
     });
-    expect(problems).toContainEqual(expect.stringMatching(/numInstances: expected a number/));
-    expect(problems).toContainEqual(expect.stringMatching(/region: "mars" is not one of/));
+    expect(problems).toContainEqual(
+      expect.stringMatching(/numInstances: Invalid input: expected number/),
+    );
+    expect(problems).toContainEqual(
+      expect.stringMatching(/region: Invalid option: expected one of/),
+    );
   });
 
   it('reports a Key Value without ipAllowList, and one that may evict queued jobs', () => {
@@ -113,7 +120,9 @@ describe('the render.yaml check', () => {
       doc.deleteIn([...service(0), 'ipAllowList']);
       doc.setIn([...service(0), 'maxmemoryPolicy'], 'allkeys-lru');
     });
-    expect(problems).toContainEqual(expect.stringMatching(/ipAllowList is required/));
+    expect(problems).toContainEqual(
+      expect.stringMatching(/services\.0\.ipAllowList: Invalid input/),
+    );
     expect(problems).toContainEqual(expect.stringMatching(/maxmemoryPolicy noeviction/));
   });
 
@@ -150,7 +159,7 @@ describe('the render.yaml check', () => {
       ),
     );
     expect(problems).toContainEqual(
-      expect.stringMatching(/a group takes only value or generateValue/),
+      expect.stringMatching(/envVarGroups\.0\.envVars\.0: Invalid input/),
     );
   });
 

@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { checkKubernetesDocs, checkObjects, k8sDir } from '../check-deploy/k8s';
+import { checkKubernetesDocs, checkObjects, k8sDir } from '../../scripts/check-deploy/k8s';
+import { problemsOf } from '../../scripts/check-result';
 
 const root = join(import.meta.dirname, '..', '..');
 const kubernetesMd = await readFile(join(root, 'docs', 'deploy', 'kubernetes.md'), 'utf8');
@@ -24,7 +25,7 @@ function problemsAfter(edit: Edit): string[] {
   const objects = parseAllDocuments(rendered).map((document) => document.toJS());
   edit((kind, name) => objects.find((o) => o.kind === kind && o.metadata.name === name));
   const yaml = objects.map((object) => stringify(object)).join('---\n');
-  return checkObjects('staging', yaml, { renderedImages: true, digestsOnly: true }).problems;
+  return problemsOf([checkObjects('staging', yaml, { renderedImages: true, digestsOnly: true })]);
 }
 
 describe.skipIf(!rendered)('the Kubernetes manifests check (needs kubectl)', () => {
@@ -120,7 +121,7 @@ describe.skipIf(!rendered)('the Kubernetes manifests check (needs kubectl)', () 
 
 describe('the kubernetes.md check', () => {
   const problems = (markdown: string, ci = ciYml) =>
-    checkKubernetesDocs(markdown, ci).then((result) => result.problems);
+    checkKubernetesDocs(markdown, ci).then((result) => problemsOf([result]));
 
   it('passes the committed page', async () => {
     expect(await problems(kubernetesMd)).toEqual([]);

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseWorkflow, pnpmProven, tagsAfterDoctor } from '../check-deploy/workflows';
+import { parseWorkflow, pnpmProven, tagsAfterDoctor } from '../../scripts/check-deploy/workflows';
 
 const read = (name: string) =>
   readFile(fileURLToPath(new URL(`../../.github/workflows/${name}`, import.meta.url)), 'utf8');

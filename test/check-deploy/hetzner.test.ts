@@ -4,8 +4,13 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { backendProblems, checkHetzner, terraformProblems } from '../check-deploy/hetzner';
-import { checklistProblems, nameProblems, scriptNames } from '../check-deploy/vps-docs';
+import {
+  backendProblems,
+  checkHetzner,
+  terraformProblems,
+} from '../../scripts/check-deploy/hetzner';
+import { vpsFacts } from '../../scripts/check-deploy/docs';
+import { checklistProblems, nameProblems } from '../../scripts/check-deploy/vps-docs';
 
 const read = (path: string) =>
   readFile(fileURLToPath(new URL(`../../${path}`, import.meta.url)), 'utf8');
@@ -16,23 +21,23 @@ const terraform = Object.fromEntries(
   ),
 );
 const backend = await read('infra/hetzner/backend.tf.example');
-const names = scriptNames(await read('deploy/vps/lib.sh'));
-if (!names) throw new Error('deploy/vps/lib.sh: the names could not be read');
+const names = vpsFacts(fileURLToPath(new URL('../..', import.meta.url)));
+if ('problem' in names) throw new Error(names.problem);
 const hetznerDoc = await read('docs/deploy/hetzner.md');
 
 /** The .tf problems after `change` edits one file. */
-function terraformAfter(file: string, change: (text: string) => string): string[] {
+function terraformAfter(file: string, change: (text: string) => string): Promise<string[]> {
   return terraformProblems({ ...terraform, [file]: change(terraform[file] ?? '') });
 }
 
 describe('the infra/hetzner check', () => {
   it('passes the committed files and docs', async () => {
-    const failed = (await checkHetzner()).filter((result) => result.problems.length > 0);
+    const failed = (await checkHetzner()).filter((result) => !result.ok);
     expect(failed).toEqual([]);
   });
 
-  it('refuses an SSH key that is always created (Hetzner rejects a key it already has)', () => {
-    const problems = terraformAfter('main.tf', (text) =>
+  it('refuses an SSH key that is always created (Hetzner rejects a key it already has)', async () => {
+    const problems = await terraformAfter('main.tf', (text) =>
       text
         .replace(/^\s*count\s*=\s*var\.existing_ssh_key == null \? 1 : 0\n/m, '')
         .replace('[local.ssh_key_id]', '[hcloud_ssh_key.deploy.id]'),
@@ -45,15 +50,17 @@ describe('the infra/hetzner check', () => {
     );
   });
 
-  it('refuses a retired server type as the default', () => {
-    const problems = terraformAfter('variables.tf', (text) => text.replace('"cx23"', '"cx22"'));
+  it('refuses a retired server type as the default', async () => {
+    const problems = await terraformAfter('variables.tf', (text) =>
+      text.replace('"cx23"', '"cx22"'),
+    );
     expect(problems).toContainEqual(
       'variables.tf: server_type defaults to cx22, which Hetzner retired',
     );
   });
 
-  it('refuses backend settings the s3 backend deprecated or never had, and credentials', () => {
-    const problems = backendProblems(
+  it('refuses backend settings the s3 backend deprecated or never had, and credentials', async () => {
+    const problems = await backendProblems(
       backend
         .replace('use_path_style = true', 'force_path_style = true\n    use_path_styl = true')
         .replace('use_lockfile = true', 'access_key = "AKIA..."'),
@@ -73,10 +80,10 @@ describe('the VPS docs check', () => {
   const problemsOf = (line: string) => nameProblems({ path: 'page.md', text: line }, names);
 
   it('reads the names from deploy/vps/lib.sh', () => {
-    expect(names).toEqual({
+    expect(names).toMatchObject({
       environments: ['staging', 'production'],
       projectPrefix: 'shipshape-',
-      stateRoot: '/var/lib/shipshape/',
+      stateDir: '/var/lib/shipshape/',
     });
   });
 

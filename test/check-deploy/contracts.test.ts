@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isMap, isSeq, parseDocument } from 'yaml';
-import { checkDocs, docProblems, vpsFacts } from '../check-deploy/docs';
-import { checkImages, pinProblems } from '../check-deploy/images';
-import type { CheckResult } from '../check-deploy/result';
-import { readScript } from '../check-deploy/shell';
-import { checkTags } from '../check-deploy/tags';
-import { checkWorkflowCommands } from '../check-deploy/workflow-commands';
+import { checkDocs, docProblems, vpsFacts } from '../../scripts/check-deploy/docs';
+import { checkImages, pinProblems } from '../../scripts/check-deploy/images';
+import { readScript } from '../../scripts/check-deploy/shell';
+import { checkTags } from '../../scripts/check-deploy/tags';
+import { checkWorkflowCommands } from '../../scripts/check-deploy/workflow-commands';
+import { problemsOf } from '../../scripts/check-result';
 
 const root = join(import.meta.dirname, '..', '..');
 const copied = [
@@ -39,7 +39,7 @@ function plantedCopy(
   return dir;
 }
 
-const problems = (results: CheckResult[]) => results.flatMap((result) => result.problems);
+const problems = problemsOf;
 
 describe('image pins (deploy/images.yaml)', () => {
   it('passes the committed tree', () => {

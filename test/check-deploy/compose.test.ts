@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { compileComposeSchema, composeSchemaProblems } from '../check-deploy/compose-schema';
+import { compileComposeSchema, composeSchemaProblems } from '../../scripts/check-deploy/compose';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const dev = readFileSync(`${repoRoot}/docker-compose.yml`, 'utf8');

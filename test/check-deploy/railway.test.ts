@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import shipshape from '../../.railway/railway';
-import { checkRailway, type RailwayProgram } from '../check-deploy/railway';
+import { checkRailway, type RailwayProgram } from '../../scripts/check-deploy/railway';
+import { problemsOf as failures } from '../../scripts/check-result';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 const problemsOf = async (program: RailwayProgram) =>
-  (await checkRailway(program))[0]?.problems ?? [];
+  failures((await checkRailway(program)).slice(0, 1));
 
 describe('the .railway/railway.ts check', () => {
   it('passes the committed file', async () => {
