@@ -41,37 +41,9 @@ export function createLogger(
   };
   if (destination) return pino(options, destination);
   if (options.transport) return pino(options);
-  const stdout = gatheredStdout();
-  return pino({ ...options, hooks: { logMethod: flushingFrom(WARN, stdout) } }, stdout);
-}
-
-const WARN = 40;
-type Destination = ReturnType<typeof pino.destination>;
-
-/**
- * Standard output, written synchronously but not line by line. pino's default stream writes in
- * the background, and when the pipe behind it is full (a busy log collector) a line can overtake
- * the one before it, or be lost when the process exits: here every write happens in order, in
- * the call that logs. One write per line, though, was a system call per request, and in
- * production each one also wakes the process reading the pipe (Docker's log driver). So lines
- * gather up to 4 KiB and go out when that fills, every 100 ms, at once for a warning or worse
- * (with every line before it), and when the process exits. A hard kill (SIGKILL, the OOM killer)
- * can cost the last 100 ms of info lines (ADR 026). Each process makes one logger, whose children
- * share this stream.
- */
-function gatheredStdout(): Destination {
-  const stream = pino.destination({ dest: 1, sync: true, minLength: 4096, periodicFlush: 100 });
-  process.on('exit', () => stream.flushSync());
-  return stream;
-}
-
-/** A pino hook that writes out what `stream` gathered once a line at `level` or above is logged. */
-function flushingFrom(
-  level: number,
-  stream: Destination,
-): NonNullable<pino.LoggerOptions['hooks']>['logMethod'] {
-  return function logMethod(args, method, lineLevel) {
-    method.apply(this, args);
-    if (lineLevel >= level) stream.flushSync();
-  };
+  // Written synchronously: pino's default stdout stream writes in the background, and when the
+  // pipe behind it is full (a busy log collector) a line can overtake the one before it, or be
+  // lost when the process exits. One write per line costs microseconds; order and the last
+  // lines before an exit are what a log is read for.
+  return pino(options, pino.destination({ dest: 1, sync: true }));
 }
