@@ -1,10 +1,10 @@
 // From `node apps/api/dist/server.js` to the first 200 from /readyz (Postgres, Redis and S3
 // answered), polled every 5 ms. The median of a few starts: the first may find files uncached.
 import { spawn } from 'node:child_process';
-import { get } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@shipshape/lifecycle';
 import { bundles } from '@shipshape/stack';
+import { send } from '@shipshape/stack/http';
 import { root, stopChild, type Stack } from './stack';
 
 export async function measureStartup(
@@ -35,13 +35,10 @@ export async function measureStartup(
   return times;
 }
 
+/** The status of one GET, or 0 while nothing answers. */
 function status(url: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = get(url, { agent: false, timeout: 2_000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(0));
-  });
+  return send(url, { timeoutMs: 2_000 }).then(
+    (reply) => reply.status,
+    () => 0,
+  );
 }
