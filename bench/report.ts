@@ -110,10 +110,8 @@ export function renderReport(r: BenchResults) {
     [
       'API RSS growth during the upload',
       `${fixed(r.upload.rssGrowth / MiB, 1)} MB (from ${fixed(r.upload.rssBefore / MiB, 0)} MB)`,
-      // The bar set when the bytes went through the API. They no longer do: what grows now is
-      // the heap breathing as part URLs are signed (3 to 11 MB from run to run).
-      '< 48 MB',
-      verdict(r.upload.rssGrowth < 48 * MiB),
+      '< 10 MB',
+      verdict(r.upload.rssGrowth < 10 * MiB),
     ],
     [
       'API CPU per GiB uploaded (it signs and records; the bytes go to S3)',
