@@ -31,6 +31,9 @@ const ATTEMPTS_PER_PART = 5;
 // A connection that stays down this many backoffs in a row (about four minutes) ends the upload.
 const NETWORK_ATTEMPTS = 12;
 const MAX_DELAY_MS = 30_000;
+// A connection that dies quietly (the Wi-Fi gone, a laptop closed) leaves a request waiting for
+// minutes. A part whose bytes stop leaving for this long is given up and sent again.
+const STALLED_AFTER_MS = 30_000;
 
 const cancelled = () =>
   new UploadError(0, { code: 'aborted', message: 'The upload was cancelled.' });
@@ -378,12 +381,26 @@ const putWithFetch = (fetchFn) =>
     return etagOf(response.headers.get('ETag'));
   };
 
-/** PUT with XMLHttpRequest: progress moves as the part's bytes leave. */
+/**
+ * PUT with XMLHttpRequest: progress moves as the part's bytes leave. The part is given up, to be
+ * sent again, when the browser says it went offline or its bytes stop leaving: either way the
+ * request may otherwise hang until the operating system gives up on the connection.
+ */
 function putWithXhr(url, body, { signal, onSent }) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
+    // Settled first, so the abort that follows does not read as the user's cancel.
+    const giveUp = () => {
+      reject(connectionLost());
+      xhr.abort();
+    };
+    let stalled = setTimeout(giveUp, STALLED_AFTER_MS);
     xhr.open('PUT', url);
-    xhr.upload.addEventListener('progress', (event) => onSent(event.loaded));
+    xhr.upload.addEventListener('progress', (event) => {
+      clearTimeout(stalled);
+      stalled = setTimeout(giveUp, STALLED_AFTER_MS);
+      onSent(event.loaded);
+    });
     xhr.addEventListener('load', () => {
       if (xhr.status < 200 || xhr.status >= 300) reject(bucketError(xhr.status, xhr.responseText));
       else {
@@ -395,11 +412,15 @@ function putWithXhr(url, body, { signal, onSent }) {
       }
     });
     xhr.addEventListener('error', () => reject(connectionLost()));
-    xhr.addEventListener('timeout', () => reject(connectionLost()));
     xhr.addEventListener('abort', () => reject(cancelled()));
     const abort = () => xhr.abort();
     signal.addEventListener('abort', abort, { once: true });
-    xhr.addEventListener('loadend', () => signal.removeEventListener('abort', abort));
+    globalThis.addEventListener('offline', giveUp);
+    xhr.addEventListener('loadend', () => {
+      clearTimeout(stalled);
+      signal.removeEventListener('abort', abort);
+      globalThis.removeEventListener('offline', giveUp);
+    });
     xhr.send(body);
   });
 }
