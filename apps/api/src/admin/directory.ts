@@ -1,10 +1,12 @@
 // The admin's view of the accounts: each with what it holds and how it was last used.
 // Read only; the changes an admin makes are in service.ts.
 import { and, eq, ilike, isNull, sql, type SQL } from 'drizzle-orm';
-import { files, notes, users, type Database, type Transaction } from '@shipshape/db';
+import { users, type Database, type Transaction } from '@shipshape/db';
 import { newestFirst, toPage, type PageQuery } from '../http/pagination';
 
-// A page is at most 100 users, so a count per user is 100 index lookups, not a scan.
+// A page is at most 100 users, so a count per user is 100 index lookups, not a scan. Written in
+// plain SQL: in a query on one table drizzle leaves column names unqualified, and `user_id = id`
+// inside the subquery would compare two columns of the subquery's own table.
 const accountColumns = {
   id: users.id,
   email: users.email,
@@ -13,14 +15,12 @@ const accountColumns = {
   disabledAt: users.disabledAt,
   lastSignInAt: users.lastSignInAt,
   createdAt: users.createdAt,
-  notes: sql<number>`(select count(*) from ${notes} where ${notes.userId} = ${users.id})`.mapWith(
-    Number,
-  ),
+  notes: sql<number>`(select count(*) from notes n where n.user_id = users.id)`.mapWith(Number),
   // Files whose upload finished: an upload under way has no bytes to count yet.
-  files: sql<number>`(select count(*) from ${files}
-    where ${files.userId} = ${users.id} and ${files.status} <> 'uploading')`.mapWith(Number),
-  bytes: sql<number>`(select coalesce(sum(${files.size}), 0) from ${files}
-    where ${files.userId} = ${users.id} and ${files.status} <> 'uploading')`.mapWith(Number),
+  files: sql<number>`(select count(*) from files f
+    where f.user_id = users.id and f.status <> 'uploading')`.mapWith(Number),
+  bytes: sql<number>`(select coalesce(sum(f.size), 0) from files f
+    where f.user_id = users.id and f.status <> 'uploading')`.mapWith(Number),
 };
 
 export type Account = Awaited<ReturnType<typeof findAccount>>;
