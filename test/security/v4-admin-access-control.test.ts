@@ -66,7 +66,10 @@ describe('V4.1.3 a signed-in user who is not an admin', () => {
   });
 
   it.each(asCases(adminRoutes))('%s answers 403', async (_name, route) => {
-    const res = await user.request(route.method, fillPath(route.path, () => victim.userId));
+    const res = await user.request(
+      route.method,
+      fillPath(route.path, () => victim.userId),
+    );
     expect(res.status).toBe(403);
     expect(res.json.error.code).toBe('admin_only');
   });
@@ -86,7 +89,10 @@ describe('V4.1.3 a disabled admin', () => {
   });
 
   it.each(asCases(adminRoutes))('%s answers 401', async (_name, route) => {
-    const res = await admin.request(route.method, fillPath(route.path, () => randomUUID()));
+    const res = await admin.request(
+      route.method,
+      fillPath(route.path, () => randomUUID()),
+    );
     expect(res.status).toBe(401);
     expect(res.json.error.code).toBe('unauthenticated');
   });

@@ -9,7 +9,9 @@ import { createAdminService } from './admin/service';
 
 const email = process.argv[2]?.trim();
 if (!email || process.argv.length > 3) {
-  console.error('Usage: pnpm user:promote <email>   (in the api image: node dist/promote.js <email>)');
+  console.error(
+    'Usage: pnpm user:promote <email>   (in the api image: node dist/promote.js <email>)',
+  );
   process.exit(2);
 }
 const config = loadConfigOrExit();

@@ -122,7 +122,10 @@ describe('disabling a user', () => {
       const me = await session.get('/api/auth/me').expect(401);
       expect(me.body.error.code).toBe('unauthenticated');
     }
-    const refused = await request(app).post('/api/auth/login').send({ email, password }).expect(403);
+    const refused = await request(app)
+      .post('/api/auth/login')
+      .send({ email, password })
+      .expect(403);
     expect(refused.body.error.code).toBe('account_disabled');
     const wrong = await request(app)
       .post('/api/auth/login')
@@ -206,10 +209,7 @@ describe('promoting and demoting', () => {
     expect([byA.status, byB.status].sort()).toEqual([200, 403]);
     const loser = byA.status === 403 ? byA : byB;
     expect(loser.body.error.code).toBe('admin_only');
-    const admins = await db
-      .select({ id: users.id })
-      .from(users)
-      .where(eq(users.role, 'admin'));
+    const admins = await db.select({ id: users.id }).from(users).where(eq(users.role, 'admin'));
     expect(admins).toHaveLength(1);
   });
 });

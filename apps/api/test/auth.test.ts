@@ -19,7 +19,9 @@ describe('registration', () => {
     const agent = request.agent(app);
     const email = uniqueEmail();
     const res = await agent.post('/api/auth/register').send({ email, password }).expect(201);
-    expect(res.body).toEqual({ user: { id: expect.any(String), email, emailVerified: false, role: 'user' } });
+    expect(res.body).toEqual({
+      user: { id: expect.any(String), email, emailVerified: false, role: 'user' },
+    });
     const me = await agent.get('/api/auth/me').expect(200);
     expect(me.body.user.email).toBe(email);
   });

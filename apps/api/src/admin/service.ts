@@ -32,7 +32,10 @@ interface Target {
 /** What each action changes; answers the audit row's details. */
 const changes: Record<AdminAction, (tx: Transaction, target: Target) => Promise<object>> = {
   async disable(tx, target) {
-    await tx.update(users).set({ disabledAt: sql`now()` }).where(eq(users.id, target.id));
+    await tx
+      .update(users)
+      .set({ disabledAt: sql`now()` })
+      .where(eq(users.id, target.id));
     // The session query refuses a disabled user already; deleting the rows also empties the
     // devices list and tells every replica's cache (migration 0008's trigger).
     return { sessionsEnded: await endSessions(tx, target.id) };

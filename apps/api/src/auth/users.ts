@@ -97,7 +97,10 @@ export function createUsersService({ db }: { db: Database }) {
       }
       if (!(await verifyPassword(user.passwordHash, password))) return undefined;
       if (user.disabledAt) throw accountDisabled();
-      await db.update(users).set({ lastSignInAt: sql`now()` }).where(eq(users.id, user.id));
+      await db
+        .update(users)
+        .set({ lastSignInAt: sql`now()` })
+        .where(eq(users.id, user.id));
       return { id: user.id, email: user.email, emailVerified: user.emailVerified, role: user.role };
     },
 
