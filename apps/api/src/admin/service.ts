@@ -2,7 +2,7 @@
 // Two rules keep the site administrable: an admin cannot disable or demote themselves, and the
 // last active admin is never removed. Both are checked with every active admin's row locked, so
 // two admins demoting each other at the same moment cannot both succeed (ADR 035).
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import { users, type AdminAction, type Database, type Transaction } from '@shipshape/db';
 import { endSessions } from '../account/sessions';
 import { adminOnly } from '../auth/require-admin';
@@ -62,7 +62,7 @@ const removesAnAdmin = (action: AdminAction, target: Target) =>
   (action === 'disable' || action === 'demote') && target.role === 'admin' && !target.disabledAt;
 
 export function createAdminService({ db }: { db: Database }) {
-  async function lockTarget(tx: Transaction, where: ReturnType<typeof eq>) {
+  async function lockTarget(tx: Transaction, where: SQL) {
     const [target] = await tx
       .select({ id: users.id, email: users.email, role: users.role, disabledAt: users.disabledAt })
       .from(users)
