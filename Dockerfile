@@ -1,5 +1,5 @@
 # Shipshape's images, one Dockerfile with a named target per deployable:
-#   docker build --target api    -t shipshape-api .     the HTTP API (and `node dist/migrate.js`)
+#   docker build --target api    -t shipshape-api .     the HTTP API (`node dist/migrate.js`, `node dist/promote.js`)
 #   docker build --target worker -t shipshape-worker .  the job worker (thumbnails, exports, cleanup)
 #   docker build --target web    -t shipshape-web .     Caddy + the Caddyfile + the built frontend
 #   docker build --target dev    -t shipshape-dev .     the whole workspace, for docker-compose.yml
@@ -66,7 +66,7 @@ USER node
 
 FROM runtime AS api
 LABEL org.opencontainers.image.title="shipshape-api" \
-      org.opencontainers.image.description="Shipshape's HTTP API; node dist/migrate.js applies migrations"
+      org.opencontainers.image.description="Shipshape's HTTP API; node dist/migrate.js applies migrations, node dist/promote.js <email> makes an admin"
 COPY --from=build /out/api /app
 EXPOSE 3000
 # No curl in a slim image: Node's own fetch asks /healthz (alive, touches no dependency).

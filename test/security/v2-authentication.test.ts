@@ -207,7 +207,7 @@ describe('V2.4.1 password storage', () => {
 });
 
 // The fields of a user in the API's answers, GET /api/account's included.
-const userFields = new Set(['id', 'email', 'emailVerified', 'createdAt', 'pendingEmail']);
+const userFields = new Set(['id', 'email', 'emailVerified', 'createdAt', 'pendingEmail', 'role']);
 
 function post(base: string, path: string, body: object, headers?: Record<string, string>) {
   return send(`${base}${path}`, { json: body, ...(headers && { headers }) });

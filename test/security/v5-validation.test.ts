@@ -101,7 +101,9 @@ describe('V5.1.2 mass assignment: fields a client may not set are ignored', () =
       },
     });
     expect(res.status).toBe(201);
-    expect(res.json).toEqual({ user: { id: expect.any(String), email, emailVerified: false } });
+    expect(res.json).toEqual({
+      user: { id: expect.any(String), email, emailVerified: false, role: 'user' },
+    });
     expect(res.json.user.id).not.toBe(chosenId);
     const { rows } = await pool.query<{ password_hash: string }>(
       'select password_hash from users where email = $1',

@@ -10,6 +10,8 @@ import type { Storage } from '@shipshape/storage';
 import type { AttemptCounter } from './auth/attempts/counter';
 import { createPassport } from './auth/passport';
 import { accountRouter } from './account/routes';
+import { adminRouter } from './admin/routes';
+import { createAdminService } from './admin/service';
 import { createAccountService } from './account/service';
 import { touchDevice } from './account/sessions';
 import { createRecoveryService } from './auth/recovery';
@@ -117,6 +119,7 @@ export function createApp(deps: AppDeps) {
       throttle,
     }),
   );
+  app.use('/api/admin', adminRouter({ admin: createAdminService({ db: deps.db }), db: deps.db }));
   app.use('/api/notes', notesRouter({ notes: createNotesService({ db: deps.db }) }));
   app.use(
     '/api/files',

@@ -20,13 +20,14 @@ export const SESSION_COOKIE = 'shipshape.sid';
 
 // The session holds who signed in ({ id, email } under passport.user, see auth/passport.ts), so
 // a request needs no second query to load the user. The row is found only while that user still
-// exists and is not being deleted: deleting a user ends their sessions at once, in the same query.
+// exists, is not being deleted and is not disabled by an admin: either ends their sessions at
+// once, in the same query.
 const READ_SESSION = `
   SELECT s.sess, s.expire FROM sessions s
   WHERE s.sid = $1 AND s.expire >= now()
     AND (json_typeof(s.sess #> '{passport,user}') IS DISTINCT FROM 'object'
          OR EXISTS (SELECT 1 FROM users u WHERE u.id = (s.sess #>> '{passport,user,id}')::uuid
-                                            AND u.deleted_at IS NULL))`;
+                                            AND u.deleted_at IS NULL AND u.disabled_at IS NULL))`;
 
 type Done<T = void> = (error?: unknown, result?: T) => void;
 

@@ -19,7 +19,9 @@ describe('registration', () => {
     const agent = request.agent(app);
     const email = uniqueEmail();
     const res = await agent.post('/api/auth/register').send({ email, password }).expect(201);
-    expect(res.body).toEqual({ user: { id: expect.any(String), email, emailVerified: false } });
+    expect(res.body).toEqual({
+      user: { id: expect.any(String), email, emailVerified: false, role: 'user' },
+    });
     const me = await agent.get('/api/auth/me').expect(200);
     expect(me.body.user.email).toBe(email);
   });
@@ -132,7 +134,7 @@ describe('logout and me', () => {
     const { agent, email } = await signedUpAgent(app);
     const signedIn = await agent.get('/api/auth/session').expect(200);
     expect(signedIn.body).toEqual({
-      user: { id: expect.any(String), email, emailVerified: false },
+      user: { id: expect.any(String), email, emailVerified: false, role: 'user' },
     });
     await agent.post('/api/auth/logout').expect(204);
     await agent.get('/api/auth/session').expect(200, { user: null });

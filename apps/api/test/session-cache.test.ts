@@ -98,6 +98,14 @@ describe('sessions kept in memory by each replica', () => {
     await refusedSoon(b.app, cookie);
   });
 
+  it('refuses every session of a user an admin disables, on every replica', async () => {
+    const { cookie, userId } = await signedInOnBoth();
+    // Only the flag, not the sessions' rows: the user's notice alone must end the kept copies.
+    await sql.query('update users set disabled_at = now() where id = $1', [userId]);
+    await refusedSoon(b.app, cookie);
+    await me(a.app, cookie).expect(401);
+  });
+
   it('reads every session from the database while it cannot hear it, and listens again', async () => {
     const { cookie, sid } = await signedInOnBoth();
     await sql.query(

@@ -3,9 +3,11 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  check,
   index,
   integer,
   json,
+  jsonb,
   pgTable,
   text,
   timestamp,
@@ -25,6 +27,9 @@ const lastUpdated = () =>
     .defaultNow()
     .$onUpdate(() => sql`now()`);
 
+export const userRoles = ['user', 'admin'] as const;
+export type UserRole = (typeof userRoles)[number];
+
 export const users = pgTable(
   'users',
   {
@@ -38,10 +43,21 @@ export const users = pgTable(
      * the 'delete-account' job removes its objects and then this row (and with it every other).
      */
     deletedAt: timestamp('deleted_at', { withTimezone: true }),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** 'admin' opens /api/admin (see ADR 035); only an admin or `pnpm user:promote` sets it. */
+    role: text('role', { enum: userRoles }).notNull().default('user'),
+    /** Set by an admin: while set, the account cannot sign in and none of its sessions is read. */
+    disabledAt: timestamp('disabled_at', { withTimezone: true }),
+    lastSignInAt: timestamp('last_sign_in_at', { withTimezone: true }),
+    // To the millisecond, as every column a list pages by (see http/pagination.ts).
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
-  // Unique regardless of case: Ada@example.com and ada@example.com are one person.
-  (t) => [uniqueIndex('users_email_lower_unique').on(sql`lower(${t.email})`)],
+  (t) => [
+    // Unique regardless of case: Ada@example.com and ada@example.com are one person.
+    uniqueIndex('users_email_lower_unique').on(sql`lower(${t.email})`),
+    // Serves the admin's list of users, newest first.
+    index('users_created_idx').on(t.createdAt.desc(), t.id.desc()),
+    check('users_role_known', sql`${t.role} in ('user', 'admin')`),
+  ],
 );
 
 export const notes = pgTable(
@@ -227,3 +243,36 @@ export type FileRow = typeof files.$inferSelect;
 export type ExportRow = typeof dataExports.$inferSelect;
 export type EmailRow = typeof emails.$inferSelect;
 export type EmailTemplate = (typeof emailTemplates)[number];
+
+export const adminActions = ['disable', 'enable', 'sign-out', 'promote', 'demote'] as const;
+export type AdminAction = (typeof adminActions)[number];
+
+// Every change an admin makes to another account: who, what, whom, when, from where. Written in
+// the transaction that makes the change, so there is no change without its row. The emails are
+// copied as they were, so a row still says whom it was about after that account is deleted.
+export const adminAudit = pgTable(
+  'admin_audit',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    /** The admin who acted; null for `pnpm user:promote`, run on a server by its operator. */
+    actorId: uuid('actor_id').references(() => users.id, { onDelete: 'set null' }),
+    /** The admin's email then, or 'command'. */
+    actor: text('actor').notNull(),
+    action: text('action', { enum: adminActions }).notNull(),
+    targetId: uuid('target_id').references(() => users.id, { onDelete: 'set null' }),
+    targetEmail: text('target_email').notNull(),
+    details: jsonb('details').notNull().default({}),
+    clientIp: text('client_ip'),
+    userAgent: text('user_agent'),
+    createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('admin_audit_created_idx').on(t.createdAt.desc(), t.id.desc()),
+    check(
+      'admin_audit_action_known',
+      sql`${t.action} in ('disable', 'enable', 'sign-out', 'promote', 'demote')`,
+    ),
+  ],
+);
+
+export type AdminAuditRow = typeof adminAudit.$inferSelect;

@@ -12,6 +12,8 @@ export interface Route {
   path: string;
   /** Behind requireUser: anonymous requests must get 401. */
   requiresUser: boolean;
+  /** Behind requireAdmin (which requires a user first): a signed-in user must get 403. */
+  requiresAdmin: boolean;
 }
 
 const src = fileURLToPath(new URL('../../../apps/api/src', import.meta.url));
@@ -32,7 +34,8 @@ export function apiRoutes(): Route[] {
       const name = /export function (\w+Router)\(/.exec(code)?.[1];
       if (!name || !mounts.has(name)) continue;
       const prefix = mounts.get(name) ?? '';
-      const requiresUser = /router\.use\(requireUser\)/.test(code);
+      const requiresAdmin = /router\.use\(requireAdmin\(/.test(code);
+      const requiresUser = requiresAdmin || /router\.use\(requireUser\)/.test(code);
       for (const match of code.matchAll(/router\.(get|post|put|patch|delete)\(\s*'([^']+)'/g)) {
         const [, method = '', path = ''] = match;
         const own = /^router\.\w+\(\s*'[^']+',\s*requireUser\b/.test(
@@ -42,6 +45,7 @@ export function apiRoutes(): Route[] {
           method: method.toUpperCase() as Route['method'],
           path: (prefix + (path === '/' ? '' : path)).replace(/(.)\/$/, '$1') || '/',
           requiresUser: requiresUser || own,
+          requiresAdmin,
         });
       }
     }

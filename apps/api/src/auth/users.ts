@@ -1,5 +1,13 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import { emails, isUniqueViolation, singleRow, users, type Database } from '@shipshape/db';
+import {
+  emails,
+  isUniqueViolation,
+  singleRow,
+  users,
+  type Database,
+  type UserRole,
+} from '@shipshape/db';
+import { HttpError } from '../http/errors';
 import { burnVerifyTime, hashPassword, verifyPassword } from './passwords';
 import type { Credentials } from './schema';
 
@@ -12,6 +20,8 @@ export interface SessionUser {
 /** What the API tells the page about its user. */
 export interface PublicUser extends SessionUser {
   emailVerified: boolean;
+  /** Read fresh on every request that needs it; the session keeps no role (see require-admin.ts). */
+  role: UserRole;
 }
 
 // A user whose deletion is under way is nobody: no sign-in, no session (see session.ts).
@@ -21,7 +31,16 @@ export const publicUserColumns = {
   id: users.id,
   email: users.email,
   emailVerified: sql<boolean>`${users.emailVerifiedAt} is not null`,
+  role: users.role,
 };
+
+// Said only to someone who gave the right password: it reveals nothing to a guesser.
+const accountDisabled = () =>
+  new HttpError(
+    403,
+    'account_disabled',
+    'This account has been disabled by an administrator. Contact them to have it enabled again.',
+  );
 
 // register and authenticate answer `undefined` rather than throwing: a taken email or a wrong
 // password is an outcome their callers act on (the sign-up counts as a failed attempt; passport
@@ -40,7 +59,10 @@ export function createUsersService({ db }: { db: Database }) {
       try {
         return await db.transaction(async (tx) => {
           const user = singleRow(
-            await tx.insert(users).values({ email, passwordHash }).returning(publicUserColumns),
+            await tx
+              .insert(users)
+              .values({ email, passwordHash, lastSignInAt: sql`now()` })
+              .returning(publicUserColumns),
           );
           const mail = singleRow(
             await tx
@@ -56,10 +78,17 @@ export function createUsersService({ db }: { db: Database }) {
       }
     },
 
-    /** The user when the password matches; undefined for a wrong password or an unknown email alike. */
+    /**
+     * The user when the password matches; undefined for a wrong password or an unknown email
+     * alike. Throws `account_disabled` for the right password of a disabled account.
+     */
     async authenticate({ email, password }: Credentials): Promise<PublicUser | undefined> {
       const [user] = await db
-        .select({ ...publicUserColumns, passwordHash: users.passwordHash })
+        .select({
+          ...publicUserColumns,
+          passwordHash: users.passwordHash,
+          disabledAt: users.disabledAt,
+        })
         .from(users)
         .where(and(eq(sql`lower(${users.email})`, email.toLowerCase()), live));
       if (!user) {
@@ -67,7 +96,12 @@ export function createUsersService({ db }: { db: Database }) {
         return undefined;
       }
       if (!(await verifyPassword(user.passwordHash, password))) return undefined;
-      return { id: user.id, email: user.email, emailVerified: user.emailVerified };
+      if (user.disabledAt) throw accountDisabled();
+      await db
+        .update(users)
+        .set({ lastSignInAt: sql`now()` })
+        .where(eq(users.id, user.id));
+      return { id: user.id, email: user.email, emailVerified: user.emailVerified, role: user.role };
     },
 
     /** Whether `password` is this user's: for changes that ask for it again. */
